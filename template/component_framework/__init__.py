@@ -1,0 +1,1 @@
+"""A server-driven UI component framework: Python classes, htmx events, Channels pushes."""
