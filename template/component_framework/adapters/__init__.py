@@ -1,0 +1,1 @@
+"""Django adapters: views, cache and optimistic mixins, model components."""

@@ -1,0 +1,141 @@
+"""`ComponentView`: one URL per component, HTML for htmx, JSON for every refusal.
+
+    class UserListView(ComponentView):
+        component_name = "user_list"
+        permission_classes = [IsStaff]
+
+Protocol:
+- GET (or POST without `event`): permissions, `get_component_params()`, `mount()` (through
+  the cache for `CacheMixin`), render -> 200 HTML.
+- POST with `event` and `state`: permissions, event name, token verification, then the
+  handler with the other POST fields as arguments, render -> 200 HTML.
+- Refusals: JSON `{"error": "..."}` with 400 (bad input or token), 403 (permissions, CSRF),
+  404 (unknown component, `ObjectDoesNotExist`/`Http404` from a handler), 405.
+
+Every POST is CSRF-checked by the view itself (Django's check, JSON refusal), so the view
+is marked exempt from the middleware's HTML refusal page, never from the check.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, ClassVar
+
+from django.core.exceptions import ObjectDoesNotExist, SuspiciousOperation, ValidationError
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
+from django.utils.cache import patch_cache_control, patch_vary_headers
+from django.views import View
+from django.views.decorators.csrf import csrf_exempt
+
+from ..core.component import Component
+from ..core.dispatch import resolve_handler
+from ..core.errors import BadRequest, ComponentError, NotFound
+from ..core.http import json_error
+from ..core.permissions import IsAuthenticated, PermissionLike
+from ..core.registry import registry
+from .cache import CacheMixin
+from .csrf import enforce_csrf
+from .optimistic import OptimisticMixin
+
+__all__ = ["CacheMixin", "ComponentView", "OptimisticMixin", "event_payload"]
+
+#: POST fields that belong to the protocol, never passed to handlers.
+RESERVED_FIELDS = frozenset({"event", "state", "csrfmiddlewaretoken"})
+
+
+def event_payload(data: QueryDict) -> dict[str, Any]:
+    """Handler arguments from POST data: reserved fields dropped, repeated fields as lists."""
+    payload: dict[str, Any] = {}
+    for key in data:
+        if key in RESERVED_FIELDS:
+            continue
+        values = data.getlist(key)
+        payload[key] = values[0] if len(values) == 1 else values
+    return payload
+
+
+class ComponentView(View):
+    """Serves the component registered as `component_name` (see module docstring)."""
+
+    component_name: ClassVar[str] = ""
+    #: Checked before the component's own `permission_classes`.
+    permission_classes: ClassVar[list[PermissionLike]] = [IsAuthenticated]
+    http_method_names: ClassVar[list[str]] = ["get", "post", "head"]  # type: ignore[misc]
+
+    @classmethod
+    def as_view(cls, **initkwargs: Any) -> Callable[..., HttpResponse]:
+        # The view runs Django's CSRF check itself so the refusal is JSON (see dispatch()).
+        return csrf_exempt(super().as_view(**initkwargs))
+
+    # -- hooks -----------------------------------------------------------------------------
+
+    def get_component_class(self) -> type[Component]:
+        """The registered component class (unknown names are a JSON 404)."""
+        return registry.get(self.component_name)
+
+    def get_component_params(self, request: HttpRequest, **kwargs: Any) -> dict[str, Any]:
+        """Params for a first load, chosen by the server (default: the URL's kwargs).
+
+        Never called for events: their params come back from the signed token.
+        """
+        return dict(kwargs)
+
+    def render_component(self, component: Component) -> HttpResponse:
+        """200 HTML response for `component`, never cached by browsers or proxies."""
+        response = HttpResponse(component.render())
+        patch_cache_control(response, private=True, no_store=True)
+        patch_vary_headers(response, ["Cookie", "HX-Request"])
+        return response
+
+    # -- protocol --------------------------------------------------------------------------
+
+    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        try:
+            if request.method not in ("GET", "HEAD", "POST"):
+                response = json_error("Method not allowed.", 405)
+                response["Allow"] = "GET, HEAD, POST"
+                return response
+            if request.method == "POST":
+                enforce_csrf(request)
+            return super().dispatch(request, *args, **kwargs)
+        except ComponentError as exc:
+            return json_error(exc)
+        except ObjectDoesNotExist as exc:
+            return json_error(NotFound(str(exc) or "Not found."))
+        except Http404:
+            return json_error(NotFound("Not found."))
+        except ValidationError as exc:
+            return json_error(BadRequest("; ".join(exc.messages)))
+        except SuspiciousOperation:
+            return json_error(BadRequest("Bad request."))
+
+    def get(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        return self.render_component(self._load(request, kwargs))
+
+    def post(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+        event = request.POST.get("event")
+        if event is None:
+            return self.render_component(self._load(request, kwargs))
+        cls = self.get_component_class()
+        user = request.user
+        cls.check_access(user, self.permission_classes)
+        resolve_handler(cls, event)  # a bad event name is refused before the token is read
+        component = cls.hydrate(
+            request.POST.get("state"),
+            user=user,
+            request=request,
+            permissions=self.permission_classes,
+        )
+        component.handle_event(event, event_payload(request.POST))
+        return self.render_component(component)
+
+    def _load(self, request: HttpRequest, kwargs: dict[str, Any]) -> Component:
+        cls = self.get_component_class()
+        cls.check_access(request.user, self.permission_classes)
+        try:
+            params = self.get_component_params(request, **kwargs)
+        except (ValueError, TypeError, KeyError) as exc:
+            raise BadRequest("Invalid component parameters.") from exc
+        return cls.load(
+            user=request.user, request=request, params=params, permissions=self.permission_classes
+        )

@@ -1,0 +1,227 @@
+"""`ComponentConsumer`: a component behind a WebSocket (Channels), for the htmx ws extension.
+
+    class AuditLogConsumer(ComponentConsumer):
+        component_name = "audit_log"
+
+        async def connect(self):
+            await super().connect()              # permission check, user group, accept
+            if self.accepted:
+                await self.group_add("admin-audit")
+
+        async def audit_entry(self, message):    # a group_send of type "audit.entry"
+            await self.dispatch_event("new_entry", {"entry": message["entry"]})
+
+- Connect: `permission_classes` (staff by default) and the component's own are checked
+  through the same `check_permissions` path as HTTP; a refused socket is closed (4403)
+  before it is accepted.
+- `dispatch_event(event, payload)` runs `core.dispatch` on this socket's component (loaded
+  through `Component.load`, so through the cache for CacheMixin) and sends the HTML, which
+  the ws extension swaps out-of-band by element id.
+- The browser sends `{"type": "resume", "last_id": N}` after every (re)connect; override
+  `resume(last_id)` to send what it missed.
+- Frames over `max_frame_bytes` close the socket (1009); non-JSON frames close it (1007).
+- Every socket joins `cf-user-<pk>`; `close_user_sockets(pk)` closes them (on logout).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any, ClassVar
+
+from asgiref.sync import async_to_sync
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from channels.layers import get_channel_layer
+from django.contrib.auth.models import AnonymousUser
+from django.core.exceptions import ObjectDoesNotExist
+
+from .component import Component
+from .errors import ComponentError
+from .permissions import IsStaff, PermissionDenied, PermissionLike, check_permissions
+from .registry import registry
+
+logger = logging.getLogger(__name__)
+
+CLOSE_REFUSED = 4403
+CLOSE_LOGGED_OUT = 4401
+CLOSE_TOO_BIG = 1009
+CLOSE_BAD_DATA = 1007
+
+
+def user_group(user_pk: Any) -> str:
+    """The channel-layer group every socket of this user joins."""
+    return f"cf-user-{user_pk}"
+
+
+async def aclose_user_sockets(user_pk: Any) -> None:
+    """Close every open ComponentConsumer socket of this user (all workers)."""
+    layer = get_channel_layer()
+    if layer is not None:
+        await layer.group_send(user_group(user_pk), {"type": "cf.close"})
+
+
+def close_user_sockets(user_pk: Any) -> None:
+    """Sync twin of `aclose_user_sockets`."""
+    async_to_sync(aclose_user_sockets)(user_pk)
+
+
+async def agroup_send_html(group: str, html: str) -> None:
+    """Send already-rendered HTML to every ComponentConsumer in `group` (render once)."""
+    layer = get_channel_layer()
+    if layer is not None:
+        await layer.group_send(group, {"type": "cf.html", "html": str(html)})
+
+
+def group_send_html(group: str, html: str) -> None:
+    """Sync twin of `agroup_send_html`."""
+    async_to_sync(agroup_send_html)(group, html)
+
+
+def close_sockets_on_logout(
+    sender: Any, request: Any = None, user: Any = None, **kwargs: Any
+) -> None:
+    """`user_logged_out` receiver: a logged-out user's sockets must not stay open."""
+    if user is None or user.pk is None:
+        return
+    try:
+        close_user_sockets(user.pk)
+    except Exception:  # the channel layer being down must not break logging out
+        logger.exception("Could not close the WebSockets of user %s", user.pk)
+
+
+class ComponentConsumer(AsyncJsonWebsocketConsumer):
+    """See the module docstring."""
+
+    #: Registered component this socket drives (optional for plain push sockets).
+    component_name: ClassVar[str] = ""
+    #: Checked on connect and before each event, before the component's own.
+    permission_classes: ClassVar[list[PermissionLike]] = [IsStaff]
+    max_frame_bytes: ClassVar[int] = 64 * 1024
+
+    component: Component | None = None
+    #: True once `connect()` accepted the socket (False for refused ones).
+    accepted: bool = False
+
+    # -- connection ------------------------------------------------------------------------
+
+    @property
+    def user(self) -> Any:
+        return self.scope.get("user") or AnonymousUser()
+
+    def check_access(self) -> None:
+        """Raise `PermissionDenied` unless this socket's user may use it (sync: may query)."""
+        if self.component_name:
+            registry.get(self.component_name).check_access(self.user, self.permission_classes)
+        else:
+            check_permissions(self.permission_classes, self.user)
+
+    async def connect(self) -> None:
+        """Check permissions, join the user's group, accept; close with 4403 if refused."""
+        try:
+            await database_sync_to_async(self.check_access)()
+        except (PermissionDenied, ComponentError):
+            await self.close(code=CLOSE_REFUSED)
+            return
+        await self.group_add(user_group(self.user.pk))
+        await self.accept()
+        self.accepted = True
+
+    async def websocket_disconnect(self, message: dict[str, Any]) -> None:
+        for group in list(getattr(self, "_cf_groups", ())):
+            await self.group_discard(group)
+        await super().websocket_disconnect(message)
+
+    async def group_add(self, group: str) -> None:
+        """Join `group`; left automatically on disconnect."""
+        if not hasattr(self, "_cf_groups"):
+            self._cf_groups: set[str] = set()
+        self._cf_groups.add(group)
+        await self.channel_layer.group_add(group, self.channel_name)
+
+    async def group_discard(self, group: str) -> None:
+        """Leave `group`."""
+        getattr(self, "_cf_groups", set()).discard(group)
+        await self.channel_layer.group_discard(group, self.channel_name)
+
+    # -- frames from the browser -----------------------------------------------------------
+
+    async def websocket_receive(self, message: dict[str, Any]) -> None:
+        text, data = message.get("text"), message.get("bytes")
+        size = len(text.encode("utf-8")) if text is not None else len(data or b"")
+        if size > self.max_frame_bytes:
+            await self.close(code=CLOSE_TOO_BIG)
+            return
+        await super().websocket_receive(message)
+
+    async def receive(
+        self, text_data: str | None = None, bytes_data: bytes | None = None, **kwargs: Any
+    ) -> None:
+        try:
+            content = json.loads(text_data if text_data is not None else (bytes_data or b""))
+        except ValueError:
+            await self.close(code=CLOSE_BAD_DATA)
+            return
+        await self.receive_json(content)
+
+    async def receive_json(self, content: Any, **kwargs: Any) -> None:
+        """Route browser messages: `{"type": "resume", "last_id": N}` calls `resume(N)`."""
+        if isinstance(content, dict) and content.get("type") == "resume":
+            last_id = content.get("last_id")
+            if isinstance(last_id, int) and not isinstance(last_id, bool) and last_id >= 0:
+                await self.resume(last_id)
+            else:
+                await self.send_json({"error": "Invalid value for 'last_id'."})
+            return
+        await self.receive_message(content)
+
+    async def resume(self, last_id: int) -> None:
+        """Hook: the browser (re)connected holding items up to `last_id`; send the rest."""
+
+    async def receive_message(self, content: Any) -> None:
+        """Hook for other browser messages (ignored by default: events come from the server)."""
+
+    # -- server -> browser -----------------------------------------------------------------
+
+    async def send_html(self, html: str) -> None:
+        """Send an HTML fragment (the ws extension swaps it by element id)."""
+        await self.send(text_data=str(html))
+
+    async def dispatch_event(self, event: str, payload: dict[str, Any] | None = None) -> None:
+        """Run `event` on this socket's component like an HTTP event, then send its HTML."""
+        try:
+            html = await database_sync_to_async(self._dispatch)(event, dict(payload or {}))
+        except ComponentError as exc:
+            await self.send_json({"error": exc.message})
+            return
+        except ObjectDoesNotExist:
+            await self.send_json({"error": "Not found."})
+            return
+        await self.send_html(html)
+
+    def get_component_params(self) -> dict[str, Any]:
+        """Params for this socket's component (default: the URL route's kwargs)."""
+        return dict(self.scope.get("url_route", {}).get("kwargs", {}))
+
+    def _dispatch(self, event: str, payload: dict[str, Any]) -> str:
+        cls = registry.get(self.component_name)
+        if self.component is None:
+            self.component = cls.load(
+                user=self.user,
+                params=self.get_component_params(),
+                permissions=self.permission_classes,
+            )
+        else:
+            cls.check_access(self.user, self.permission_classes)
+        self.component.handle_event(event, payload)
+        return self.component.render()
+
+    # -- channel-layer messages ------------------------------------------------------------
+
+    async def cf_close(self, message: dict[str, Any]) -> None:
+        """`close_user_sockets()`: the user logged out."""
+        await self.close(code=CLOSE_LOGGED_OUT)
+
+    async def cf_html(self, message: dict[str, Any]) -> None:
+        """`group_send_html()`: forward HTML rendered once for the whole group."""
+        await self.send_html(message["html"])
