@@ -1,0 +1,89 @@
+"""The documentation site builds strictly and stays in step with the template it describes."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+from conftest import REPO, template_questions
+
+DOCS = REPO / "docs"
+TEMPLATE = REPO / "template"
+
+
+def doc(name: str) -> str:
+    return (DOCS / name).read_text(encoding="utf-8")
+
+
+def nav_pages() -> list[str]:
+    """The Markdown files named in mkdocs.yml's nav (the file has a python tag: skip it)."""
+    text = (REPO / "mkdocs.yml").read_text(encoding="utf-8")
+    return re.findall(r"^\s+- [^:\n]+: (\S+\.md)$", text, flags=re.MULTILINE)
+
+
+def test_docs_build_strictly(tmp_path: Path) -> None:
+    site = tmp_path / "site"
+    result = subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(site)],
+        cwd=REPO,  # snippets (the changelog) are read relative to the repository
+        # Material's end-of-life banner is not a build warning; keep it out of failure output.
+        env={**os.environ, "NO_MKDOCS_2_WARNING": "1"},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    for page in nav_pages():
+        built = site / ("index.html" if page == "index.md" else f"{page[:-3]}/index.html")
+        assert built.is_file(), f"{page} is in the nav but was not built"
+
+
+def test_every_docs_page_is_in_the_nav() -> None:
+    pages = set(nav_pages())
+
+    assert {p.name for p in DOCS.glob("*.md")} <= pages
+
+
+def test_every_question_is_documented_with_its_default() -> None:
+    text = doc("questions.md")
+    rows: dict[str, str] = {}  # first row naming each question: the questions table
+    for match in re.finditer(r"^\| `(\w+)` \|.*$", text, flags=re.MULTILINE):
+        rows.setdefault(match.group(1), match.group(0))
+
+    for name, question in template_questions().items():
+        assert name in rows, f"question {name!r} is missing from docs/questions.md"
+        default = question.get("default")
+        if isinstance(default, bool):
+            assert ("| yes |" if default else "| no |") in rows[name], name
+        elif default is not None and "{{" not in str(default):
+            assert f"`{default}`" in rows[name], f"default of {name!r} is not documented"
+
+
+def test_every_environment_variable_of_the_settings_is_documented() -> None:
+    settings = (TEMPLATE / "config" / "settings.py.jinja").read_text(encoding="utf-8")
+    pattern = r"""(?:os\.environ\.get|env_bool|env_int|env_list)\(\s*["']([A-Z_]+)["']"""
+    names = set(re.findall(pattern, settings))
+    table = doc("deployment.md")
+
+    assert names, "no environment variable found in settings: did the helpers change?"
+    for name in sorted(names):
+        assert f"| `{name}` |" in table, f"{name} is missing from docs/deployment.md"
+
+
+def test_tests_named_by_the_docs_exist() -> None:
+    # Test modules of optional features carry a Copier condition in their name.
+    test_sources = "\n".join(
+        path.read_text(encoding="utf-8")
+        for path in (TEMPLATE / "tests").rglob("*test_*.py*")
+        if path.is_file()
+    )
+    for page in DOCS.glob("*.md"):
+        text = page.read_text(encoding="utf-8")
+        for path in re.findall(r"`(tests/[\w/]+\.py)`", text):
+            assert (TEMPLATE / path).is_file(), f"{page.name} names {path}, which does not exist"
+        for name in re.findall(r"`(test_\w+)`", text):
+            assert re.search(rf"def {name}\(", test_sources), f"{page.name} names {name}"
