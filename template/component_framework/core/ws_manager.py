@@ -159,7 +159,7 @@ class ComponentConsumer(AsyncJsonWebsocketConsumer):
     ) -> None:
         try:
             content = json.loads(text_data if text_data is not None else (bytes_data or b""))
-        except ValueError:
+        except (ValueError, RecursionError):  # "[" * 5000 recurses past the limit
             await self.close(code=CLOSE_BAD_DATA)
             return
         await self.receive_json(content)

@@ -114,9 +114,10 @@ async def test_oversized_frames_close_the_socket(staff):
         assert await closed_with(socket.communicator) == CLOSE_TOO_BIG
 
 
-async def test_non_json_frames_close_the_socket(staff):
+@pytest.mark.parametrize("frame", ["{not json", "[" * 5000], ids=["malformed", "deeply-nested"])
+async def test_non_json_frames_close_the_socket(staff, frame):
     async with component_socket(CounterConsumer.as_asgi(), user=staff) as socket:
-        await socket.communicator.send_to(text_data="{not json")
+        await socket.communicator.send_to(text_data=frame)
         assert await closed_with(socket.communicator) == CLOSE_BAD_DATA
 
 
