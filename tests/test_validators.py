@@ -131,6 +131,11 @@ GOOD_ANSWERS: list[dict] = [
     {"time_zone": "America/Argentina/Buenos_Aires"},
     {"time_zone": "Europe/Paris"},
     {"use_audit_feed": False, "use_metrics": False},
+    # The TTL question is not asked when metrics are off, so its value is not checked.
+    {"use_metrics": False, "metrics_cache_ttl": 5},
+    # Derived slugs: truncated to 40 characters, never starting with a digit.
+    {"project_name": "x" * 80},
+    {"project_name": "9 Lives Panel"},
 ]
 
 
