@@ -1,0 +1,350 @@
+"""The server the browser tests drive: a real ASGI server in a subprocess, on its own database.
+
+Django's `live_server` serves plain HTTP from a thread; the panel's live feed needs
+WebSockets, so the tests start the project's own ASGI server (uvicorn or daphne, whichever
+the project runs) exactly as production would: `config.settings` with `DEBUG=false`, static
+files collected and served by WhiteNoise. It gets a database of its own (a SQLite file in a
+temporary folder, or the PostgreSQL database `<name>_browser`), the project's Redis when it
+has one (under a key prefix no other run shares) and the in-memory layers otherwise.
+
+The test process never opens that database through Django (no pytest-django test database,
+no `django_db` mark): it reads it with a plain DB-API connection to check what was saved.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+from urllib.parse import quote
+
+from django.conf import settings
+
+START_TIMEOUT = 30.0
+COMMAND_TIMEOUT = 180.0
+STOP_TIMEOUT = 10.0
+
+
+@dataclass(frozen=True)
+class Account:
+    """A user the fixture creates; `password` None means the account cannot log in."""
+
+    username: str
+    email: str
+    password: str | None = None
+    is_staff: bool = False
+    is_superuser: bool = False
+    first_name: str = ""
+    last_name: str = ""
+
+
+class Database:
+    """The browser tests' own database: created, read with DB-API and dropped."""
+
+    url: str
+    placeholder = "%s"
+
+    def create(self) -> None:
+        raise NotImplementedError
+
+    def drop(self) -> None:
+        raise NotImplementedError
+
+    def connect(self) -> Any:
+        raise NotImplementedError
+
+    def rows(self, sql: str, *params: Any) -> list[tuple[Any, ...]]:
+        """Run a read query (`%s` placeholders) on a fresh connection."""
+        sql = sql.replace("%s", self.placeholder)
+        connection = self.connect()
+        try:
+            cursor = connection.cursor()
+            cursor.execute(sql, params)
+            return list(cursor.fetchall())
+        finally:
+            connection.close()
+
+    def scalar(self, sql: str, *params: Any) -> Any:
+        rows = self.rows(sql, *params)
+        return rows[0][0] if rows else None
+
+    def user(self, username: str) -> dict[str, Any]:
+        """The saved state of one user (flags as bools)."""
+        rows = self.rows(
+            "SELECT id, username, email, first_name, is_active, is_staff, is_superuser "
+            "FROM accounts_user WHERE username = %s",
+            username,
+        )
+        assert rows, f"no user {username!r} in the browser-test database"
+        pk, name, email, first_name, active, staff, superuser = rows[0]
+        return {
+            "id": pk,
+            "username": name,
+            "email": email,
+            "first_name": first_name,
+            "is_active": bool(active),
+            "is_staff": bool(staff),
+            "is_superuser": bool(superuser),
+        }
+
+
+class SqliteDatabase(Database):
+    placeholder = "?"
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.url = f"sqlite:///{path}"  # absolute path: sqlite:////tmp/...
+
+    def create(self) -> None:
+        self.path.unlink(missing_ok=True)
+
+    def drop(self) -> None:
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            Path(f"{self.path}{suffix}").unlink(missing_ok=True)
+
+    def connect(self) -> Any:
+        import sqlite3
+
+        return sqlite3.connect(self.path, timeout=10)
+
+
+class PostgresDatabase(Database):
+    def __init__(self, config: dict[str, Any]) -> None:
+        self.name = f"{config['NAME']}_browser"
+        self.params = {
+            "user": config.get("USER") or None,
+            "password": config.get("PASSWORD") or None,
+            "host": config.get("HOST") or None,
+            "port": config.get("PORT") or None,
+        }
+        auth = quote(config.get("USER") or "", safe="")
+        if config.get("PASSWORD"):
+            auth += ":" + quote(config["PASSWORD"], safe="")
+        host = config.get("HOST") or "localhost"
+        port = f":{config['PORT']}" if config.get("PORT") else ""
+        self.url = f"postgresql://{auth}{'@' if auth else ''}{host}{port}/{self.name}"
+
+    def connect(self, dbname: str | None = None) -> Any:
+        import psycopg
+
+        params = {k: v for k, v in self.params.items() if v is not None}
+        return psycopg.connect(dbname=dbname or self.name, connect_timeout=10, **params)
+
+    def _admin(self, statement: str) -> None:
+        from psycopg import sql
+
+        connection = self.connect("postgres")
+        try:
+            connection.autocommit = True
+            connection.execute(sql.SQL(statement).format(sql.Identifier(self.name)))
+        finally:
+            connection.close()
+
+    def create(self) -> None:
+        self.drop()
+        self._admin("CREATE DATABASE {}")
+
+    def drop(self) -> None:
+        # FORCE ends connections a killed server may have left behind (PostgreSQL 13+).
+        self._admin("DROP DATABASE IF EXISTS {} WITH (FORCE)")
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class PanelServer:
+    """Prepares the database and runs the project's ASGI server for the browser tests."""
+
+    def __init__(self, work_dir: Path) -> None:
+        self.project_dir = Path(settings.BASE_DIR)
+        self.work_dir = work_dir
+        self.log_path = work_dir / "server.log"
+        config = settings.DATABASES["default"]
+        if config["ENGINE"] == "django.db.backends.postgresql":
+            self.database: Database = PostgresDatabase(config)
+        else:
+            self.database = SqliteDatabase(work_dir / "browser.sqlite3")
+        self.redis_url: str = settings.REDIS_URL
+        self.key_prefix = f"{settings.CACHE_KEY_PREFIX}-browser-{secrets.token_hex(4)}"
+        self.env = {
+            **os.environ,
+            "DJANGO_SETTINGS_MODULE": "config.settings",
+            "DATABASE_URL": self.database.url,
+            "SECRET_KEY": secrets.token_urlsafe(50),
+            "DEBUG": "false",
+            "ALLOWED_HOSTS": "127.0.0.1",
+            "REDIS_URL": self.redis_url,
+            "CACHE_KEY_PREFIX": self.key_prefix,
+            # Plain http on 127.0.0.1: no HTTPS redirect, cookies without the Secure flag.
+            "SECURE_SSL_REDIRECT": "false",
+            "SESSION_COOKIE_SECURE": "false",
+            "CSRF_COOKIE_SECURE": "false",
+            "SECURE_HSTS_SECONDS": "0",
+            "PYTHONUNBUFFERED": "1",
+        }
+        self.process: subprocess.Popen[bytes] | None = None
+        self.url = ""
+
+    # -- preparation -----------------------------------------------------------------------
+
+    def manage(self, *args: str, extra_env: dict[str, str] | None = None) -> str:
+        """Run `manage.py <args>` against the browser-test database; its output."""
+        result = subprocess.run(  # noqa: S603 - fixed command, our own interpreter
+            [sys.executable, "manage.py", *args],
+            cwd=self.project_dir,
+            env={**self.env, **(extra_env or {})},
+            capture_output=True,
+            text=True,
+            timeout=COMMAND_TIMEOUT,
+            check=False,
+        )
+        if result.returncode != 0:
+            raise RuntimeError(
+                f"manage.py {' '.join(args)} failed ({result.returncode}):\n"
+                f"{result.stdout}\n{result.stderr}"
+            )
+        return result.stdout
+
+    def prepare(self, accounts: list[Account], demo_users: int) -> None:
+        """A fresh database: migrated, demo data, the test accounts; static files collected."""
+        self.database.create()
+        self.manage("migrate", "--noinput", "-v", "0")
+        self.manage("collectstatic", "--noinput", "-v", "0")
+        admin = next(a for a in accounts if a.username == "admin")
+        self.manage(
+            "seed_demo",
+            "--users",
+            str(demo_users),
+            "--seed",
+            "4",
+            "--admin-password",
+            str(admin.password),
+        )
+        others = [a.__dict__ for a in accounts if a.username != "admin"]
+        self.manage(
+            "shell",
+            "-c",
+            CREATE_ACCOUNTS,
+            extra_env={"BROWSER_TEST_ACCOUNTS": json.dumps(others)},
+        )
+
+    # -- the server ------------------------------------------------------------------------
+
+    def command(self, port: int) -> list[str]:
+        app = "config.asgi:application"
+        try:
+            import uvicorn  # noqa: F401
+        except ImportError:
+            return [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), app]
+        return [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            app,
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--lifespan",
+            "off",
+        ]
+
+    def start(self) -> None:
+        """Start the server on a free port and wait until it answers (bounded)."""
+        for _attempt in range(3):  # another process may grab the port first
+            port = free_port()
+            log = self.log_path.open("ab")
+            self.process = subprocess.Popen(  # noqa: S603 - fixed command
+                self.command(port),
+                cwd=self.project_dir,
+                env=self.env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+            log.close()
+            self.url = f"http://127.0.0.1:{port}"
+            if self._wait_until_up():
+                return
+            self.stop()
+        raise RuntimeError(f"the ASGI server did not start; its log:\n{self.log_tail()}")
+
+    def _wait_until_up(self) -> bool:
+        assert self.process is not None
+        deadline = time.monotonic() + START_TIMEOUT
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                return False
+            try:
+                with urllib.request.urlopen(f"{self.url}/healthz", timeout=2) as response:  # noqa: S310
+                    if response.status == 200:
+                        return True
+            except (urllib.error.URLError, OSError):
+                pass
+            time.sleep(0.1)
+        return False
+
+    def stop(self) -> None:
+        process, self.process = self.process, None
+        if process is None or process.poll() is not None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(STOP_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+            process.wait(STOP_TIMEOUT)
+
+    def cleanup(self) -> None:
+        """Drop the database and this run's Redis keys."""
+        self.database.drop()
+        if self.redis_url:
+            import redis
+
+            client = redis.Redis.from_url(self.redis_url, socket_timeout=5)
+            try:
+                keys = list(client.scan_iter(match=f"{self.key_prefix}*", count=500))
+                if keys:
+                    client.delete(*keys)
+            finally:
+                client.close()
+
+    def log_tail(self, lines: int = 60) -> str:
+        if not self.log_path.exists():
+            return "(no log)"
+        return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+
+
+# Run by `manage.py shell -c`: the accounts come as JSON in the environment. They joined
+# long ago, so the first page of the user table shows the demo users (and `admin`), and
+# they go in with one bulk insert, as seed_demo's users do, so the live feed starts with
+# the demo history rather than a "created" entry per test account.
+CREATE_ACCOUNTS = """
+import datetime, json, os
+from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import make_password
+from django.utils import timezone
+
+User = get_user_model()
+joined = timezone.now() - datetime.timedelta(days=3 * 365)
+specs = json.loads(os.environ["BROWSER_TEST_ACCOUNTS"])
+User.objects.bulk_create(
+    [User(**{**s, "password": make_password(s["password"])}, date_joined=joined) for s in specs]
+)
+"""
