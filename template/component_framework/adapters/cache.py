@@ -143,16 +143,26 @@ class CacheMixin:
         if isinstance(entry, dict):
             fresh_until = entry.get(FRESH_KEY)
             state = {name: value for name, value in entry.items() if name != FRESH_KEY}
-            is_fresh = not isinstance(fresh_until, int | float) or fresh_until > time.time()
-            if is_fresh or not cache.add(lock, 1, self.cache_lock_timeout):
-                self._cf_use(state)  # fresh, or stale while another worker recomputes
+            if not isinstance(fresh_until, int | float) or fresh_until > time.time():
+                self._cf_use(state)
                 return
-        elif not cache.add(lock, 1, self.cache_lock_timeout):
-            filled = self.wait_for_cache_fill(key)
-            if filled is not None:
-                self._cf_use(filled)
+            acquired = cache.add(lock, 1, self.cache_lock_timeout)
+            if acquired is False:
+                self._cf_use(state)  # stale while another worker recomputes
                 return
-            self._cf_compute(mount, key)  # the winner is slow or gone: compute ourselves
+        else:
+            acquired = cache.add(lock, 1, self.cache_lock_timeout)
+            if acquired is False:
+                filled = self.wait_for_cache_fill(key)
+                if filled is not None:
+                    self._cf_use(filled)
+                    return
+                self._cf_compute(mount, key)  # the winner is slow or gone: compute ourselves
+                return
+        if acquired is None:
+            # The backend failed and swallowed the error (django-redis IGNORE_EXCEPTIONS):
+            # there is no lock to hold or value to wait for: compute at once.
+            self._cf_compute(mount, key)
             return
         try:
             self._cf_compute(mount, key)

@@ -267,3 +267,18 @@ def test_cold_miss_loser_computes_itself_when_the_winner_never_fills(compute_log
     component.mount()
     assert component.state["users"] == "computed"
     assert compute_log.count == 1
+
+
+def test_a_failing_cache_backend_computes_at_once_without_waiting(compute_log):
+    # django-redis with IGNORE_EXCEPTIONS answers None (not False) when Redis is down:
+    # there is no lock holder to wait for, so the load computes straight away.
+    with (
+        patch.object(cache, "get", return_value=None),
+        patch.object(cache, "add", return_value=None),
+        patch.object(NoSqlCached, "wait_for_cache_fill") as waited,
+    ):
+        component = NoSqlCached()
+        component.mount()
+    assert component.state["users"] == "computed"
+    assert compute_log.count == 1
+    waited.assert_not_called()
