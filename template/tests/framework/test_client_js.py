@@ -151,6 +151,20 @@ def test_error_restores_the_exact_dom_and_shows_text(page):
 
 
 @pytest.mark.django_db(transaction=True)
+def test_refusal_stays_inline_with_django_htmx_debug_helper(page, settings):
+    # With DEBUG on, {% htmx_script %} adds django-htmx's helper, which replaces the whole
+    # document with any 4xx body; a component's JSON refusal must still show inline.
+    settings.DEBUG = True
+    root = open_page(page)
+    assert page.locator("script[src*='django-htmx']").count() == 1
+    page.click("button.fail")
+    page.wait_for_function("document.querySelector('[data-cf-error]').textContent !== ''")
+    assert page.text_content("[data-cf-error]") == "That row is gone."
+    assert page.title() == "component-client test page"
+    assert root.count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
 def test_json_error_is_shown_as_text_never_html(page):
     open_page(page)
     page.click("button.evil")

@@ -8,7 +8,8 @@
  * - on an error the exact pre-event DOM comes back and the JSON {"error"} is shown as
  *   text in [data-cf-error] (created if the root has none); never as HTML;
  * - a response whose root has left the page meanwhile (e.g. replaced by a WebSocket
- *   push) is stale: it is discarded and `cf:discard` is dispatched on the document.
+ *   push) is stale: it is discarded and `cf:discard` is dispatched on the document;
+ * - a JSON refusal stops at the window, so django-htmx's DEBUG page swap never sees it.
  * WebSocket (htmx ws extension): on every (re)open the socket element's [data-cf-resume]
  * container gets {"type":"resume","last_id":N} sent, N = its highest data-cf-item.
  * Elements with data-cf-max-rows="50" keep their first 50 children after every swap.
@@ -135,6 +136,14 @@
     });
 
     on("htmx:beforeSwap", stale);
+
+    // A component's JSON refusal is shown inline, so it never reaches django-htmx's DEBUG
+    // helper (a document listener that would replace the whole page with the body).
+    window.addEventListener("htmx:beforeOnLoad", function (e) {
+      var xhr = e.detail.xhr;
+      if (rootOf(e.target) && xhr.status >= 400 &&
+          /json/.test(xhr.getResponseHeader("Content-Type") || "")) e.stopPropagation();
+    }, true);
 
     on("htmx:wsOpen", function (e) {
       var box = e.target.closest("[data-cf-resume]") || e.target.querySelector("[data-cf-resume]");
