@@ -35,8 +35,6 @@ from django.utils.crypto import get_random_string
 
 from .core.component import Component
 
-
-
 C = TypeVar("C", bound=Component)
 
 _MISSING = object()
