@@ -1,0 +1,107 @@
+"""A database outage answers 503, not 500: a plain page, or JSON for component events.
+
+`DatabaseUnavailableMiddleware` turns `OperationalError` / `InterfaceError` (the database
+cannot be reached: connection refused or dropped, pool timeout, missing SQLite file) into a
+503 with `Retry-After`, logged as one warning line without a traceback. Component endpoints
+(and htmx requests) get `{"error": "..."}` like every other refusal of the framework, so
+the browser shows it inline; everything else gets `templates/503.html`, which is rendered
+without context processors so that it needs no database. Nothing is cached or retried:
+the next request after the database is back is served normally (no restart).
+
+It must come right after `AuthenticationMiddleware`: it loads the user there (the first
+database access of most requests), because an exception raised inside a later middleware
+is turned into a 500 by Django before it could reach this one. Errors raised by views
+arrive through `process_exception`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from asgiref.sync import iscoroutinefunction, markcoroutinefunction
+from django.db import InterfaceError, OperationalError
+from django.http import Http404, HttpRequest, HttpResponse
+from django.template.loader import render_to_string
+from django.urls import resolve
+
+from component_framework.adapters.django_views import ComponentView
+from component_framework.core.http import json_error
+
+logger = logging.getLogger(__name__)
+
+#: The errors that mean "the database is not reachable right now".
+DATABASE_DOWN = (OperationalError, InterfaceError)
+RETRY_AFTER_SECONDS = 10
+MESSAGE = "The database is unavailable right now. Please try again in a moment."
+
+
+def wants_json(request: HttpRequest) -> bool:
+    """Component endpoints and htmx requests get JSON; pages get HTML."""
+    if request.headers.get("HX-Request"):
+        return True
+    match = getattr(request, "resolver_match", None)
+    if match is None:
+        try:
+            match = resolve(request.path_info)
+        except Http404:
+            return False
+    view_class = getattr(match.func, "view_class", None)
+    return isinstance(view_class, type) and issubclass(view_class, ComponentView)
+
+
+def unavailable(request: HttpRequest, exc: BaseException) -> HttpResponse:
+    """The 503 response for `request` (logged in one line, without a traceback)."""
+    logger.warning(
+        "Database unavailable (%s: %s): %s %s",
+        type(exc).__name__,
+        str(exc).strip().splitlines()[0] if str(exc).strip() else "",
+        request.method,
+        request.path,
+    )
+    if wants_json(request):
+        response = json_error(MESSAGE, 503)
+    else:
+        response = HttpResponse(render_to_string("503.html"), status=503)
+    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+class DatabaseUnavailableMiddleware:
+    """See the module docstring."""
+
+    sync_capable = True
+    async_capable = True
+
+    def __init__(self, get_response: Callable[[HttpRequest], Any]) -> None:
+        self.get_response = get_response
+        self.is_async = iscoroutinefunction(get_response)
+        if self.is_async:
+            markcoroutinefunction(self)
+
+    def __call__(self, request: HttpRequest) -> HttpResponse | Awaitable[HttpResponse]:
+        if self.is_async:
+            return self.__acall__(request)
+        try:
+            user = getattr(request, "user", None)
+            if user is not None:
+                user.is_authenticated  # noqa: B018 - loads the session and the user now
+        except DATABASE_DOWN as exc:
+            return unavailable(request, exc)
+        return self.get_response(request)
+
+    async def __acall__(self, request: HttpRequest) -> HttpResponse:
+        auser = getattr(request, "auser", None)
+        try:
+            if auser is not None:
+                await auser()  # cached on the request: later middleware reuse it
+        except DATABASE_DOWN as exc:
+            return unavailable(request, exc)
+        return await self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        if isinstance(exception, DATABASE_DOWN):
+            return unavailable(request, exception)
+        return None
