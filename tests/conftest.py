@@ -83,6 +83,9 @@ def project_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
     env["UV_CACHE_DIR"] = shared_uv_cache()
     env.setdefault("UV_LINK_MODE", "copy" if sys.platform == "darwin" else "hardlink")
     env["PYTHONDONTWRITEBYTECODE"] = "1"
+    # Four renderings share two cores: their reliability load tests run 15 s instead of 60 s
+    # (the test prints which; `RELIABILITY_LOAD_SECONDS=60 uv run pytest` for the full run).
+    env.setdefault("RELIABILITY_LOAD_SECONDS", "15")
     env.update(extra or {})
     return env
 
