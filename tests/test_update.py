@@ -173,6 +173,50 @@ def test_conflicting_edit_leaves_standard_inline_markers(
     assert answers(project)["_commit"] == "v0.2.0"
 
 
+def test_migration_renames_an_answer_and_keeps_its_value(
+    template_repo: TemplateRepo, tmp_path: Path
+) -> None:
+    # v0.2.0 renames the answer `author_name` to `maintainer_name`, with the `_migrations`
+    # recipe docs/upgrading.md describes (copier/migrations/rename_answer.py).
+    copier_yml = template_repo.path / "copier.yml"
+    edit(copier_yml, lambda text: text.replace("\nauthor_name:", "\nmaintainer_name:"))
+    edit(copier_yml, lambda text: text.replace("author_name.strip()", "maintainer_name.strip()"))
+    edit(copier_yml, lambda text: text.replace("in author_name", "in maintainer_name"))
+    edit(
+        template_repo.file("pyproject.toml.jinja"),
+        lambda text: text.replace("{{ author_name }}", "{{ maintainer_name }}"),
+    )
+    edit(
+        copier_yml,
+        append(
+            "\n_migrations:\n"
+            "  - version: v0.2.0\n"
+            "    when: \"{{ _stage == 'before' }}\"\n"
+            "    command: [\"{{ _copier_python }}\","
+            " \"{{ _copier_conf.src_path }}/copier/migrations/rename_answer.py\","
+            " author_name, maintainer_name]\n"
+        ),
+    )
+    template_repo.release("v0.2.0")
+
+    project = render_committed_project(
+        template_repo, tmp_path / "project", data={"author_name": "Ada Lovelace"}
+    )
+    local_line = "# Local edit: kept across the update."
+    edit(project / "pyproject.toml", prepend(local_line))
+    commit_all(project, "Local edit of pyproject.toml")
+
+    update(project, "v0.2.0")
+
+    recorded = answers(project)
+    assert recorded["maintainer_name"] == "Ada Lovelace", "the renamed answer lost its value"
+    assert "author_name" not in recorded
+    assert 'name = "Ada Lovelace"' in (project / "pyproject.toml").read_text(encoding="utf-8")
+    assert (project / "pyproject.toml").read_text(encoding="utf-8").startswith(local_line)
+    assert recorded["_commit"] == "v0.2.0"
+    assert leftovers(project) == []
+
+
 def test_changing_an_answer_on_update_removes_the_feature(
     template_repo: TemplateRepo, tmp_path: Path
 ) -> None:
