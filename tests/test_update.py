@@ -192,8 +192,8 @@ def test_migration_renames_an_answer_and_keeps_its_value(
             "\n_migrations:\n"
             "  - version: v0.2.0\n"
             "    when: \"{{ _stage == 'before' }}\"\n"
-            "    command: [\"{{ _copier_python }}\","
-            " \"{{ _copier_conf.src_path }}/copier/migrations/rename_answer.py\","
+            '    command: ["{{ _copier_python }}",'
+            ' "{{ _copier_conf.src_path }}/copier/migrations/rename_answer.py",'
             " author_name, maintainer_name]\n"
         ),
     )
