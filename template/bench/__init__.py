@@ -1,0 +1,1 @@
+"""Benchmarks: plain scripts, run as `uv run python bench/<name>.py [--short]`."""

@@ -1,0 +1,188 @@
+"""Cost of the audit trail: the same model save with auditing on and off.
+
+    uv run python bench/audit_overhead.py            # 2,000 saves in each mode
+    uv run python bench/audit_overhead.py --short    # 100 saves in each mode
+
+Each save changes one field of a user inside an audit context (actor + IP, as a request
+sets it) and commits on its own, so the "on" figure includes the AuditEntry insert, the
+diff against the loaded values and the after-commit hooks (the live feed's broadcast when the
+project has it). "Off" is the same save with the audit signal receivers disconnected.
+The modes alternate in blocks so that drift (autovacuum, cache warm-up) hits both alike.
+
+Measured in two contexts: inside an ASGI request (sync code in sync_to_async's thread while
+the server's event loop runs: how views run under uvicorn or daphne) and in plain
+synchronous code (management commands, task workers, WSGI), where a broadcast through
+`async_to_sync` has no running loop to reuse.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Iterator
+
+from benchlib import Bench, count_queries, ms, percentile, print_table, start
+
+
+def options(parser) -> None:
+    parser.add_argument("--saves", type=int, help="saves per mode (default 2,000)")
+
+
+@contextlib.contextmanager
+def auditing_off() -> Iterator[None]:
+    """Disconnect the audit receivers for the block (by the dispatch_uids audit.py uses)."""
+    from django.db.models import signals
+
+    from admin_panel import audit
+
+    disconnect = getattr(audit, "disconnect_signals", None)
+    if disconnect is not None:
+        disconnect()
+    else:
+        for name in ("post_init", "post_save", "pre_delete", "post_delete", "m2m_changed"):
+            getattr(signals, name).disconnect(dispatch_uid=f"admin_panel.audit.{name}")
+    try:
+        yield
+    finally:
+        audit.connect_signals()
+
+
+@contextlib.contextmanager
+def listeners_off() -> Iterator[None]:
+    """Record entries but run no after-commit listener (the live feed's broadcast)."""
+    from admin_panel import audit
+
+    signal = audit.entry_committed
+    saved = signal.receivers
+    signal.receivers = []
+    signal.sender_receivers_cache.clear()
+    try:
+        yield
+    finally:
+        signal.receivers = saved
+        signal.sender_receivers_cache.clear()
+
+
+MODES = {
+    "audit on": contextlib.nullcontext,
+    "audit on, no broadcast": listeners_off,
+    "audit off": auditing_off,
+}
+
+
+def one_save(user_model, pk: int, value: str) -> None:
+    """Load a user, change one field, save: what an edit form does."""
+    user = user_model.objects.get(pk=pk)
+    user.last_name = value
+    user.save()
+
+
+def measure(
+    user_model, pks: list[int], actor, saves: int, tag: str
+) -> dict[str, tuple[list[float], int]]:
+    """Alternate blocks of audited and unaudited saves; latencies and max SQL per mode.
+
+    Every save writes a value not used before (`tag` + a counter): a save that changes
+    nothing records nothing, and would flatter the audited figure.
+    """
+    from admin_panel.audit import audit_context
+
+    times: dict[str, list[float]] = {mode: [] for mode in MODES}
+    queries: dict[str, int] = dict.fromkeys(MODES, 0)
+    block = 50
+    counter = 0
+    with audit_context(user=actor, ip="127.0.0.1"):
+        # Warm-up: first loads, prepared plans, the audit plan cache, layer connections.
+        for i in range(20):
+            one_save(user_model, pks[i % len(pks)], f"{tag}w{i}")
+        for start_at in range(0, saves, block):
+            for mode, guard in MODES.items():
+                with guard():
+                    for _ in range(min(block, saves - start_at)):
+                        counter += 1
+                        pk = pks[counter % len(pks)]
+                        with count_queries() as counted:
+                            begin = time.perf_counter()
+                            one_save(user_model, pk, f"{tag}v{counter}")
+                            times[mode].append(time.perf_counter() - begin)
+                        queries[mode] = max(queries[mode], counted.count)
+    return {mode: (values, queries[mode]) for mode, values in times.items()}
+
+
+def in_request_context(func, *args):
+    """Run `func` the way an ASGI server runs a sync view: in sync_to_async's thread while
+    the server's event loop runs (so after-commit broadcasts reuse that loop's layer)."""
+    import asyncio
+
+    from asgiref.sync import sync_to_async
+
+    async def runner():
+        return await sync_to_async(func, thread_sensitive=True)(*args)
+
+    return asyncio.run(runner())
+
+
+def main() -> None:
+    bench: Bench = start("audit_overhead", "audited save vs the same save unaudited", options)
+    saves = bench.args.saves or (100 if bench.short else 2_000)
+    try:
+        from django.contrib.auth import get_user_model
+
+        from admin_panel.models import AuditEntry
+
+        user_model = get_user_model()
+        bench.ensure_users(1_000 if bench.short else 10_000)
+        actor = bench.staff_user()
+        pks = list(user_model.objects.order_by("id").values_list("id", flat=True)[:200])
+        entries_before = AuditEntry.objects.count()
+        run = f"{time.time():.0f}"[-6:]
+        contexts = {
+            # A request under the ASGI server (uvicorn/daphne): the deployed case.
+            "ASGI request": in_request_context(measure, user_model, pks, actor, saves, f"a{run}"),
+            # Plain synchronous code: a management command, a task worker, WSGI.
+            "plain sync": measure(user_model, pks, actor, saves, f"s{run}"),
+        }
+        recorded = AuditEntry.objects.count() - entries_before
+        rows = []
+        for context, results in contexts.items():
+            for mode, (values, queries) in results.items():
+                rows.append(
+                    [
+                        context,
+                        mode,
+                        len(values),
+                        ms(percentile(values, 50)),
+                        ms(percentile(values, 95)),
+                        ms(percentile(values, 99)),
+                        queries,
+                    ]
+                )
+        print_table(
+            f"audit overhead, {saves:,} saves per mode, {bench.vendor}",
+            ["context", "mode", "n", "p50 ms", "p95 ms", "p99 ms", "SQL per save"],
+            rows,
+        )
+        diff_rows = []
+        for context, results in contexts.items():
+            off = results["audit off"][0]
+            for mode in ("audit on", "audit on, no broadcast"):
+                on = results[mode][0]
+                diff_rows.append(
+                    [
+                        context,
+                        mode,
+                        ms(percentile(on, 50) - percentile(off, 50)),
+                        ms(percentile(on, 95) - percentile(off, 95)),
+                    ]
+                )
+        print_table(
+            "audit overhead (minus audit off)", ["context", "mode", "p50 ms", "p95 ms"], diff_rows
+        )
+        expected = 2 * (2 * saves + 20)
+        print(f"audit entries written: {recorded:,} (expected {expected:,})")
+    finally:
+        bench.close()
+
+
+if __name__ == "__main__":
+    main()

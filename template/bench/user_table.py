@@ -1,0 +1,225 @@
+"""User table at scale: the panel's user list against Django admin's user changelist.
+
+    uv run python bench/user_table.py            # 1,000,000 users (loaded once, then reused)
+    uv run python bench/user_table.py --short    # 2,000 users on a throw-away database
+
+Both are driven through the real views with Django's test Client, logged in as a superuser,
+on the same database in the same run: page 1, a search that hits, a search that matches
+nothing and the last page. Every search uses a fresh term: hits are random substrings of
+random existing users' names or emails, misses are random letter strings checked to match
+nothing. Prints p50/p95/max latency and the SQL queries per request side by side.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+import re
+import string
+import sys
+
+from benchlib import MISS_ALPHABET, Bench, Timing, ms, percentile, print_table, start, timed
+
+STATE_RE = re.compile(r'data-cf-state="([^"]+)"')
+# What the user list shows when a search matches nothing.
+EMPTY_MARK = 'data-testid="user-list-empty"'
+
+
+def options(parser) -> None:
+    parser.add_argument("--users", type=int, help="users in the table (default 1,000,000)")
+    parser.add_argument("--rounds", type=int, help="requests per panel case (default 50)")
+    parser.add_argument("--admin-rounds", type=int, help="requests per admin case (default 15)")
+    parser.add_argument("--seed", type=int, help="random seed for the search terms")
+
+
+def search_q(term: str):
+    """The panel's search filter (the one the trigram indexes serve)."""
+    from django.db.models import Q
+
+    return Q(username__icontains=term) | Q(email__icontains=term)
+
+
+def hit_terms(count: int, rnd: random.Random) -> list[str]:
+    """Random substrings (3-6 characters) of random users' usernames or emails."""
+    from django.contrib.auth import get_user_model
+
+    user_model = get_user_model()
+    max_id = user_model.objects.order_by("-id").values_list("id", flat=True).first() or 0
+    terms: list[str] = []
+    while len(terms) < count:
+        row = user_model.objects.filter(id__gte=rnd.randint(1, max_id)).order_by("id")
+        row = row.values_list("username", "email").first()
+        if row is None:
+            continue
+        text = rnd.choice([value for value in row if value])
+        size = rnd.randint(3, min(6, len(text)))
+        begin = rnd.randint(0, len(text) - size)
+        terms.append(text[begin : begin + size])
+    return terms
+
+
+def miss_terms(count: int, rnd: random.Random) -> list[str]:
+    """Random strings of 3-8 characters that match no user (checked before timing)."""
+    from django.contrib.auth import get_user_model
+
+    user_model = get_user_model()
+    terms: list[str] = []
+    while len(terms) < count:
+        alphabet = MISS_ALPHABET if rnd.random() < 0.7 else string.ascii_lowercase + string.digits
+        term = "".join(rnd.choice(alphabet) for _ in range(rnd.randint(3, 8)))
+        if not user_model.objects.filter(search_q(term)).exists():
+            terms.append(term)
+    return terms
+
+
+class Panel:
+    """Drives the user list component view the way the browser does."""
+
+    def __init__(self, client) -> None:
+        from django.urls import reverse
+
+        self.client = client
+        self.url = reverse("admin_users")
+        self.token = STATE_RE.search(self.get().content.decode()).group(1)
+
+    def _check(self, response):
+        if response.status_code != 200:
+            sys.exit(f"panel answered {response.status_code}: {response.content[:300]!r}")
+        return response
+
+    def get(self):
+        return self._check(self.client.get(self.url))
+
+    def event(self, event: str, **fields):
+        return self._check(
+            self.client.post(self.url, {"event": event, "state": self.token, **fields})
+        )
+
+    def last_page(self):
+        from component_framework.core import registry
+
+        component = registry.get("user_list")
+        if hasattr(component, "on_last_page"):
+            return self.event("last_page")
+        # A panel without keyset paging: jump to the page count it reports.
+        html = self.get().content.decode()
+        pages = re.search(r"of\s+([\d,]+)", html)
+        return self.event("change_page", page=pages.group(1).replace(",", "") if pages else "1")
+
+
+class Admin:
+    """Drives Django admin's user changelist."""
+
+    def __init__(self, client, total: int) -> None:
+        from django.contrib import admin
+        from django.contrib.auth import get_user_model
+
+        self.client = client
+        self.url = "/django-admin/accounts/user/"
+        per_page = admin.site._registry[get_user_model()].list_per_page
+        self.last = max(1, math.ceil(total / per_page))
+
+    def get(self, **params):
+        response = self.client.get(self.url, params)
+        if response.status_code != 200:
+            sys.exit(f"admin answered {response.status_code}")
+        return response
+
+
+def main() -> None:
+    bench: Bench = start("user_table", "user list vs Django admin's user changelist", options)
+    args = bench.args
+    total_wanted = args.users or (2_000 if bench.short else 1_000_000)
+    rounds = args.rounds or (3 if bench.short else 50)
+    admin_rounds = args.admin_rounds or (2 if bench.short else 15)
+    rnd = random.Random(args.seed)
+    try:
+        total = bench.ensure_users(total_wanted)
+        client = bench.staff_client()
+        panel = Panel(client)
+        admin = Admin(client, total)
+        hits = hit_terms(rounds + admin_rounds + 2, rnd)
+        misses = miss_terms(rounds + admin_rounds + 2, rnd)
+        print(f"users: {total:,}; search terms, e.g. hits {hits[:4]}, misses {misses[:4]}")
+
+        checked = {"hit": 0, "miss": 0}
+
+        def search(term: str, expect_rows: bool):
+            html = panel.event("search", query=term).content.decode()
+            if (EMPTY_MARK in html) == expect_rows:
+                sys.exit(f"search for {term!r} {'found nothing' if expect_rows else 'found rows'}")
+            checked["hit" if expect_rows else "miss"] += 1
+
+        ours = [
+            timed("page 1", [panel.get for _ in range(rounds)]),
+            timed(
+                "search hit",
+                [lambda t=t: search(t, True) for t in hits[1 : rounds + 1]],
+                warmup_call=lambda: search(hits[0], True),
+            ),
+            timed(
+                "search miss",
+                [lambda t=t: search(t, False) for t in misses[1 : rounds + 1]],
+                warmup_call=lambda: search(misses[0], False),
+            ),
+            timed("last page", [panel.last_page for _ in range(rounds)]),
+        ]
+        print(
+            f"checked: {checked['hit']} hit searches showed rows, "
+            f"{checked['miss']} miss searches showed none"
+        )
+        hits_a, misses_a = hits[rounds + 1 :], misses[rounds + 1 :]
+        theirs = [
+            timed("page 1", [admin.get for _ in range(admin_rounds)]),
+            timed(
+                "search hit",
+                [lambda t=t: admin.get(q=t) for t in hits_a[1:]],
+                warmup_call=lambda: admin.get(q=hits_a[0]),
+            ),
+            timed(
+                "search miss",
+                [lambda t=t: admin.get(q=t) for t in misses_a[1:]],
+                warmup_call=lambda: admin.get(q=misses_a[0]),
+            ),
+            timed(
+                f"last page (p={admin.last})",
+                [lambda: admin.get(p=admin.last) for _ in range(admin_rounds)],
+            ),
+        ]
+        print_table(
+            f"user table, {total:,} users, {bench.vendor}: panel vs Django admin",
+            [
+                "case",
+                "panel p50 ms",
+                "panel p95 ms",
+                "panel SQL",
+                "admin p50 ms",
+                "admin p95 ms",
+                "admin SQL",
+                "p95 ratio",
+            ],
+            [_side_by_side(a, b) for a, b in zip(ours, theirs, strict=True)],
+        )
+        print_table("panel detail", Timing.headers(), [t.row() for t in ours])
+        print_table("Django admin detail", Timing.headers(), [t.row() for t in theirs])
+    finally:
+        bench.close()
+
+
+def _side_by_side(ours: Timing, theirs: Timing) -> list[object]:
+    p95_ours = percentile(ours.seconds, 95)
+    p95_theirs = percentile(theirs.seconds, 95)
+    return [
+        ours.label,
+        ms(percentile(ours.seconds, 50)),
+        ms(p95_ours),
+        max(ours.queries),
+        ms(percentile(theirs.seconds, 50)),
+        ms(p95_theirs),
+        max(theirs.queries),
+        f"{p95_theirs / p95_ours:.0f}x" if p95_ours else "-",
+    ]
+
+
+if __name__ == "__main__":
+    main()
