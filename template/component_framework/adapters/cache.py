@@ -86,14 +86,17 @@ class CacheMixin:
     def invalidate_cache(self) -> None:
         """Mark the cached state stale; the next load recomputes it (once, under the lock).
 
-        Called inside an event handler, the state after that event is written back as the
-        fresh cached state, so loads right after a refresh do not recompute.
+        Called inside an event handler, the entry is left as it is and the state after
+        that event is written back as the fresh cached state: loads during the refresh keep
+        the previous value instead of recomputing it, and loads after it get the new one.
         """
+        self._cf_invalidated = True
+        if self._cf_in_event:
+            return
         key = self._cf_key()
         entry = cache.get(key)
         if isinstance(entry, dict):
             cache.set(key, {**entry, FRESH_KEY: 0}, self._cf_hard_timeout())
-        self._cf_invalidated = True
 
     # -- lifecycle overrides ---------------------------------------------------------------
 

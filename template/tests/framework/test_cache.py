@@ -183,6 +183,31 @@ def test_refresh_event_writes_fresh_state_back(staff, compute_log, django_user_m
     assert compute_log.count == 2  # the load right after the refresh is a fresh hit
 
 
+@pytest.mark.django_db
+def test_loads_during_a_refresh_event_serve_the_previous_value(staff, compute_log):
+    # invalidate_cache() inside an event leaves the entry fresh until the event stores the
+    # new state, so a load that lands mid-refresh is a hit instead of a second recompute.
+    client = ComponentClient(staff)
+    client.load("/t/cached/")
+    seen_mid_refresh = []
+
+    def compute_and_look(self) -> None:
+        CachedComponent._compute(self)
+        other = CachedComponent(user=staff)
+        other.mount()
+        seen_mid_refresh.append(other.cache_hit)
+
+    with patch.object(
+        CachedComponent,
+        "on_refresh",
+        lambda self: (self.invalidate_cache(), compute_and_look(self)),
+    ):
+        client.event("/t/cached/", "refresh")
+    assert seen_mid_refresh == [True]
+    assert compute_log.count == 2  # the first load and the refresh, nothing else
+    assert cache.get(KEY)[FRESH_KEY] > 0
+
+
 # -- concurrency (counts, never timings) ---------------------------------------------------
 
 
