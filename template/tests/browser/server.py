@@ -24,6 +24,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -49,20 +50,20 @@ class Account:
     last_name: str = ""
 
 
-class Database:
+class Database(ABC):
     """The browser tests' own database: created, read with DB-API and dropped."""
 
     url: str
     placeholder = "%s"
 
-    def create(self) -> None:
-        raise NotImplementedError
+    @abstractmethod
+    def create(self) -> None: ...
 
-    def drop(self) -> None:
-        raise NotImplementedError
+    @abstractmethod
+    def drop(self) -> None: ...
 
-    def connect(self) -> Any:
-        raise NotImplementedError
+    @abstractmethod
+    def connect(self) -> Any: ...
 
     def rows(self, sql: str, *params: Any) -> list[tuple[Any, ...]]:
         """Run a read query (`%s` placeholders) on a fresh connection."""

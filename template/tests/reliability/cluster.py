@@ -29,6 +29,7 @@ import sys
 import threading
 import time
 import urllib.parse
+from abc import ABC, abstractmethod
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -236,20 +237,20 @@ class TcpProxy:
 # -- the servers' database ------------------------------------------------------------------------
 
 
-class Database:
+class Database(ABC):
     """The cluster's own database, read with DB-API (`%s` placeholders)."""
 
     url: str
     placeholder = "%s"
 
-    def create(self) -> None:
-        raise NotImplementedError
+    @abstractmethod
+    def create(self) -> None: ...
 
-    def drop(self) -> None:
-        raise NotImplementedError
+    @abstractmethod
+    def drop(self) -> None: ...
 
-    def connect(self) -> Any:
-        raise NotImplementedError
+    @abstractmethod
+    def connect(self) -> Any: ...
 
     def rows(self, sql: str, *params: Any) -> list[tuple[Any, ...]]:
         connection = self.connect()
