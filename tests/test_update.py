@@ -217,6 +217,43 @@ def test_migration_renames_an_answer_and_keeps_its_value(
     assert leftovers(project) == []
 
 
+def test_migration_moves_a_file_and_its_local_edit_follows(
+    template_repo: TemplateRepo, tmp_path: Path
+) -> None:
+    # v0.2.0 moves `.env.example` to `env/example.env`. A `before` migration `git mv`s the
+    # project's copy first, so a local edit travels with the file: Copier merges it as a
+    # file both sides added and flags the edit with standard markers for the user to keep.
+    moved = template_repo.file("env/example.env.jinja")
+    moved.parent.mkdir()
+    template_repo.file(".env.example.jinja").rename(moved)
+    edit(
+        template_repo.path / "copier.yml",
+        append(
+            "\n_migrations:\n"
+            "  - version: v0.2.0\n"
+            "    when: \"{{ _stage == 'before' }}\"\n"
+            "    command: mkdir -p env && git mv .env.example env/example.env\n"
+        ),
+    )
+    template_repo.release("v0.2.0")
+
+    project = render_committed_project(template_repo, tmp_path / "project")
+    local_line = "# Local edit: our staging host."
+    edit(project / ".env.example", append(local_line + "\n"))
+    commit_all(project, "Local edit of .env.example")
+
+    update(project, "v0.2.0")
+
+    assert not (project / ".env.example").exists()
+    merged = (project / "env" / "example.env").read_text(encoding="utf-8")
+    assert merged.startswith("# Copy to .env for local development"), merged
+    assert re.search(
+        rf"^<<<<<<< .*\n{re.escape(local_line)}\n=======\n>>>>>>> .*$", merged, re.MULTILINE
+    ), merged
+    assert leftovers(project) == ["env/example.env: conflict markers"]
+    assert answers(project)["_commit"] == "v0.2.0"
+
+
 def test_changing_an_answer_on_update_removes_the_feature(
     template_repo: TemplateRepo, tmp_path: Path
 ) -> None:
