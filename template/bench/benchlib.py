@@ -316,13 +316,12 @@ class Bench:
         from django.core.cache import cache
         from django.db import connections
 
-        delete_pattern = getattr(cache, "delete_pattern", None)
-        if self.child:
-            pass  # the parent bench owns the keys
-        elif delete_pattern is not None:
-            delete_pattern("*")
-        else:
-            cache.clear()
+        if not self.child:  # a child process's keys belong to the parent bench's run
+            delete_pattern = getattr(cache, "delete_pattern", None)
+            if delete_pattern is not None:
+                delete_pattern("*")
+            else:
+                cache.clear()
         for conn in connections.all():
             close_pool = getattr(conn, "close_pool", None)
             conn.close()

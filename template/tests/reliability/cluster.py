@@ -607,12 +607,12 @@ class Cluster:
         import redis
 
         client = redis.Redis.from_url(self.redis_url, socket_timeout=2, socket_connect_timeout=2)
+        # A throwaway Redis may already be gone: then there is nothing left to delete.
         try:
-            keys = list(client.scan_iter(match=f"{self.key_prefix}*", count=500))
-            if keys:
-                client.delete(*keys)
-        except redis.RedisError:
-            pass  # a throwaway Redis that is already gone
+            with contextlib.suppress(redis.RedisError):
+                keys = list(client.scan_iter(match=f"{self.key_prefix}*", count=500))
+                if keys:
+                    client.delete(*keys)
         finally:
             client.close()
 
