@@ -1,47 +1,41 @@
 """`UserListComponent`: the searchable, paginated user table with status toggles.
 
-Built to stay fast at a million users (numbers in docs/performance.md):
-
-* the count is capped (`COUNT_CAP`): past it the table says "1,000+" instead of counting
-  the whole table on every request;
-* next/previous/first/last pages use keyset pagination on (date_joined, id), which the
-  user table's index serves directly; only a jump to an arbitrary page uses OFFSET, and
-  only inside the capped range.
+State and events live here; the queries, built to stay fast at a million users, are in
+`admin_panel/user_pages.py` (capped counts, keyset pages, a search that picks its own plan).
 """
 
 from __future__ import annotations
 
 import math
-from datetime import timedelta
 from types import SimpleNamespace
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.db import connection
-from django.db.models import F, Q, QuerySet
+from django.db import transaction
+from django.utils import timezone
 
 from component_framework.adapters.django_model import DjangoModelComponent
 from component_framework.core import registry
 from component_framework.core.permissions import IsStaff
 
 from ..roles import can_manage, check_can_toggle, is_self
+from ..user_pages import UserPages, cursor_of
 
 User = get_user_model()
 
-COUNT_CAP = 1000
 MAX_QUERY_LENGTH = 100
-ROW_FIELDS = ("id", "username", "email", "is_active", "is_staff", "is_superuser", "date_joined")
-NEWEST_FIRST = ("-date_joined", "-id")
-OLDEST_FIRST = ("date_joined", "id")
 
 
 def row_view(actor: Any, row: dict[str, Any]) -> dict[str, Any]:
-    """A table row plus what `actor` may do with it (for the template's buttons)."""
+    """A table row plus what `actor` may do with it (for the template's buttons) and the
+    day the user joined in the panel's time zone (a `date` filter per row costs more than
+    the rest of the row)."""
     target = SimpleNamespace(pk=row["id"], is_superuser=row["is_superuser"])
     manageable = can_manage(actor, target)
     return {
         **row,
+        "joined_on": timezone.localdate(row["date_joined"]),
         "can_edit": manageable,
         "can_toggle": manageable and not is_self(actor, target),
     }
@@ -52,7 +46,8 @@ class UserListComponent(DjangoModelComponent):
     """Searchable, paginated user table for staff.
 
     State: `query`, `page` (1-based; None on the last page of a capped list), `users`
-    (rows of the page), `total` (exact up to `COUNT_CAP`), `total_capped`, `page_count`
+    (rows of the page), `total` (exact up to the cap: 1,000 users, or four pages of a
+    search's results), `total_capped`, `page_count`
     (None when capped), `has_prev`, `has_next`, `first`/`last` (keyset cursors
     `[date_joined, id]` of the page's first and last rows) and `notice`.
 
@@ -126,25 +121,22 @@ class UserListComponent(DjangoModelComponent):
         if not self.state.get("has_next") or not cursor:
             self._reload()
             return
-        self._count()
-        date_joined, pk = cursor
-        qs = self._matching().filter(date_joined__lte=date_joined)
-        rows = self._rows(qs.exclude(date_joined=date_joined, id__gte=pk), NEWEST_FIRST)
+        pages = self._pages()
+        self._count(pages)
         page = self.state.get("page")
-        self._show(rows, page=page + 1 if page is not None else None, has_prev=True)
+        self._show(pages.after(cursor), page=page + 1 if page is not None else None, has_prev=True)
 
     def on_prev_page(self) -> None:
         cursor = self.state.get("first")
         if not self.state.get("has_prev") or not cursor:
             self._load_page()
             return
-        self._count()
-        date_joined, pk = cursor
-        qs = self._matching().filter(date_joined__gte=date_joined)
-        rows = self._rows(qs.exclude(date_joined=date_joined, id__lte=pk), OLDEST_FIRST)
+        pages = self._pages()
+        self._count(pages)
+        rows = pages.before(cursor)
         if len(rows) <= self.page_size:
             # Reached the start (the rows before may be fewer than a page): show page 1.
-            self._show(self._rows(self._matching(), NEWEST_FIRST), page=1, has_prev=False)
+            self._show(pages.first(), page=1, has_prev=False)
             return
         rows = rows[: self.page_size]
         rows.reverse()
@@ -155,11 +147,12 @@ class UserListComponent(DjangoModelComponent):
 
     def on_last_page(self) -> None:
         self.state["notice"] = ""
-        self._count()
+        pages = self._pages()
+        self._count(pages)
         if not self.state["total_capped"]:
-            self._offset_page(self.state["page_count"])
+            self._offset_page(pages, self.state["page_count"])
             return
-        rows = self._rows(self._matching(), OLDEST_FIRST)
+        rows = pages.last()
         has_prev = len(rows) > self.page_size
         rows = rows[: self.page_size]
         rows.reverse()
@@ -169,57 +162,36 @@ class UserListComponent(DjangoModelComponent):
 
     def on_toggle_status(self, user_id: int) -> None:
         """Flip a user's `is_active` (role rules apply) and show the page again."""
-        target = User.objects.get(pk=user_id)
-        check_can_toggle(self.user, target)
-        target.is_active = not target.is_active
-        # Deactivation also closes the user's sockets (admin_panel.access, after commit).
-        target.save(update_fields=["is_active"])
+        # One transaction: the row is locked while it is flipped (two staff toggling at once
+        # flip it twice, not once) and the audit entry commits with the change.
+        with transaction.atomic():
+            target = User.objects.select_for_update().get(pk=user_id)
+            check_can_toggle(self.user, target)
+            target.is_active = not target.is_active
+            # Deactivation also closes the user's sockets (admin_panel.access, after commit).
+            target.save(update_fields=["is_active"])
         state = "activated" if target.is_active else "deactivated"
         self._reload()
         self.state["notice"] = f"{target.get_username()} {state}."
 
     def on_refresh(self) -> None:
-        """Show the current page again with fresh data (after an edit elsewhere)."""
+        """Show the current page again with fresh data and count (after an edit elsewhere)."""
         self.state["notice"] = ""
-        self._reload()
+        self._reload(recount=True)
 
-    # -- queries ---------------------------------------------------------------------------
+    # -- queries (admin_panel/user_pages.py) ---------------------------------------------
 
-    def _matching(self) -> QuerySet[Any]:
-        qs = User.objects.all()
-        query = str(self.state.get("query", "")).strip()
-        if query:
-            qs = qs.filter(Q(username__icontains=query) | Q(email__icontains=query))
-        return qs
+    def _pages(self) -> UserPages:
+        # A search counted as few (not capped) has its pages sorted from the search index.
+        few = not self.state.get("total_capped", True)
+        return UserPages(str(self.state.get("query", "")), self.page_size, few=few)
 
-    def _rows(self, qs: QuerySet[Any], order: tuple[str, ...], offset: int = 0) -> list[dict]:
-        """Up to page_size + 1 rows (the extra one tells whether there is more)."""
-        rows = qs.order_by(*self._ordering(order)).values(*ROW_FIELDS)
-        return list(rows[offset : offset + self.page_size + 1])
-
-    def _ordering(self, order: tuple[str, ...]) -> tuple[Any, ...]:
-        """`order`, or on PostgreSQL for a search with few matches the same order written so
-        the date index cannot serve it.
-
-        Walking the (date_joined, id) index from one end and filtering is right for terms
-        that match many users, but a term matching a few hundred users who all joined long
-        ago makes PostgreSQL filter half the table to fill one page (120 ms at a million
-        users). When the capped count (run first on every path) says the term matches at
-        most COUNT_CAP users, sorting those few rows from the trigram indexes costs a few
-        milliseconds; `date_joined + 0` has the same values and order but is not indexed.
-        """
-        few = bool(str(self.state.get("query", "")).strip()) and not self.state.get("total_capped")
-        if not few or connection.vendor != "postgresql":
-            return order
-        joined = F("date_joined") + timedelta(0)
-        if order == NEWEST_FIRST:
-            return (joined.desc(), F("id").desc())
-        return (joined.asc(), F("id").asc())
-
-    def _count(self) -> None:
-        found = self._matching().order_by()[: COUNT_CAP + 1].count()
-        capped = found > COUNT_CAP
-        total = min(found, COUNT_CAP)
+    def _count(self, pages: UserPages, *, recount: bool = False) -> None:
+        """Count the table again, or a search when it is typed or refreshed (`recount`): the
+        pages of a search keep that count, which saves its queries on every page turn."""
+        if pages.term and not recount:
+            return
+        total, capped = pages.count()
         self.state.update(
             total=total,
             total_capped=capped,
@@ -227,8 +199,8 @@ class UserListComponent(DjangoModelComponent):
         )
 
     def _set_cursors(self, rows: list[dict[str, Any]]) -> None:
-        self.state["first"] = [rows[0]["date_joined"], rows[0]["id"]] if rows else None
-        self.state["last"] = [rows[-1]["date_joined"], rows[-1]["id"]] if rows else None
+        self.state["first"] = cursor_of(rows[0]) if rows else None
+        self.state["last"] = cursor_of(rows[-1]) if rows else None
 
     def _show(self, rows: list[dict[str, Any]], *, page: int | None, has_prev: bool) -> None:
         has_next = len(rows) > self.page_size
@@ -238,35 +210,34 @@ class UserListComponent(DjangoModelComponent):
         self.state.update(page=page, has_prev=has_prev, has_next=has_next)
 
     def _load_page(self) -> None:
-        """Page 1 of the current search."""
-        self._count()
-        self._show(self._rows(self._matching(), NEWEST_FIRST), page=1, has_prev=False)
+        """Page 1 of the current search, counted afresh."""
+        pages = self._pages()
+        self._count(pages, recount=True)
+        self._show(pages.first(), page=1, has_prev=False)
 
-    def _offset_page(self, page: int) -> None:
-        offset = (page - 1) * self.page_size
-        rows = self._rows(self._matching(), NEWEST_FIRST, offset)
+    def _offset_page(self, pages: UserPages, page: int) -> None:
+        rows = pages.at((page - 1) * self.page_size)
         self._show(rows, page=page, has_prev=page > 1)
 
     def _jump(self, page: int) -> None:
-        """An arbitrary page: OFFSET inside the counted range, else the last page."""
-        self._count()
+        """An arbitrary page: by offset inside the counted range, else the last page."""
+        pages = self._pages()
+        self._count(pages)
         if self.state["total_capped"]:
-            reachable = math.ceil(COUNT_CAP / self.page_size)
-            if page > reachable:
+            if page > math.ceil(pages.cap / self.page_size):
                 self.on_last_page()
                 return
         else:
             page = min(page, self.state["page_count"])
-        self._offset_page(page)
+        self._offset_page(pages, page)
 
-    def _reload(self) -> None:
+    def _reload(self, *, recount: bool = False) -> None:
         """The page that is shown, from its first row on, with fresh values."""
         cursor = self.state.get("first")
         if not cursor or self.state.get("page") == 1:
             self._load_page()
             return
-        self._count()
-        date_joined, pk = cursor
-        qs = self._matching().filter(date_joined__lte=date_joined)
-        rows = self._rows(qs.exclude(date_joined=date_joined, id__gt=pk), NEWEST_FIRST)
+        pages = self._pages()
+        self._count(pages, recount=recount)
+        rows = pages.after(cursor, inclusive=True)
         self._show(rows, page=self.state.get("page"), has_prev=bool(self.state.get("has_prev")))

@@ -271,7 +271,7 @@ class Command(BaseCommand):
                     date_joined=now - datetime.timedelta(seconds=rng.uniform(3600, 400 * 86400)),
                 )
             )
-        fields = [f for f in User._meta.concrete_fields if not f.primary_key]
+        fields = [f for f in User._meta.concrete_fields if not (f.primary_key or f.generated)]
         insert_rows(User, fields, ([f.pre_save(u, True) for f in fields] for u in rows))
         ids = dict(
             User.objects.filter(username__in=[u.username for u in rows]).values_list(
