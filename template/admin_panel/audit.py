@@ -9,8 +9,10 @@ How it works, in the order things happen:
    `dict.copy`; mutable JSON values are deep-copied). Measured on SQLite: +1.3 µs per
    loaded instance, and an audited save costs its own UPDATE plus the entry's INSERT; a
    `pre_save` re-fetch of the row instead would add a SELECT (about +180 µs) to every save.
-3. `post_save`, `post_delete` and `m2m_changed` write the entry in the same transaction as
-   the change, so a rolled-back change leaves no entry.
+3. `post_save`, `post_delete` and `m2m_changed` write the entry (one INSERT, `_insert`)
+   in the same transaction as the change, so a rolled-back change leaves no entry. The
+   panel's own writes run in a transaction; code that saves in autocommit mode gets the
+   entry in a transaction of its own, right after the change.
 4. After the transaction commits, `entry_committed` is sent. The live feed (`feed.py`, only
    in projects with the audit feed) listens to it; without listeners nothing is scheduled.
 
@@ -34,6 +36,7 @@ from __future__ import annotations
 
 import copy
 import datetime
+import functools
 import ipaddress
 import uuid
 from collections.abc import Callable, Iterator
@@ -45,7 +48,7 @@ from typing import Any
 
 from django.apps import apps as global_apps
 from django.contrib.contenttypes.models import ContentType
-from django.db import models, transaction
+from django.db import connections, models, transaction
 from django.db.models.fields.files import FieldFile
 from django.db.models.signals import m2m_changed, post_delete, post_init, post_save, pre_delete
 from django.dispatch import Signal
@@ -151,7 +154,7 @@ def _current_actor() -> tuple[int | None, str, str | None]:
 
 @dataclass(frozen=True)
 class _ModelPlan:
-    attnames: tuple[str, ...]  # concrete, non-pk, non-auto_now fields
+    attnames: tuple[str, ...]  # concrete fields but the pk, generated and auto_now ones
     names: dict[str, str]  # attname -> field name shown in the trail
     secret: frozenset[str]  # attnames whose values are hidden
     mutable: tuple[str, ...]  # attnames holding JSON (deep-copied in the snapshot)
@@ -175,6 +178,7 @@ def _plan_for(model: type[models.Model]) -> _ModelPlan | None:
             f
             for f in opts.concrete_fields
             if not f.primary_key
+            and not f.generated  # computed by the database from fields that are recorded
             and not getattr(f, "auto_now", False)
             and f.name not in IGNORED_FIELDS
         ]
@@ -228,7 +232,7 @@ def _label(instance: models.Model) -> str:
 
 def _record(instance: models.Model, action: str, changes: dict[str, Any], using: str) -> AuditEntry:
     actor_id, actor_username, ip = _current_actor()
-    entry = AuditEntry.objects.using(using).create(
+    entry = AuditEntry(
         actor_id=actor_id,
         actor_username=actor_username,
         action=action,
@@ -240,6 +244,7 @@ def _record(instance: models.Model, action: str, changes: dict[str, Any], using:
         changes=changes,
         ip=ip,
     )
+    _insert(entry, using)
     if entry_committed.has_listeners(AuditEntry):
 
         def deliver() -> None:  # a named function: Django's robust on_commit logs its name
@@ -248,6 +253,46 @@ def _record(instance: models.Model, action: str, changes: dict[str, Any], using:
         # After commit, never for a rollback; a failing listener cannot fail the request.
         transaction.on_commit(deliver, using=using, robust=True)
     return entry
+
+
+def _insert(entry: AuditEntry, using: str) -> None:
+    """Write `entry` with one INSERT and give it its id.
+
+    The ORM's `save()` costs twice the database write here (measured with
+    bench/audit_overhead.py), and every audited save pays it: the values go through the same
+    field adapters `save()` uses, without the model-save machinery around them. So an
+    `AuditEntry` sends no pre_save/post_save of its own: listen to `entry_committed`.
+    """
+    connection = connections[using]
+    sql, fields, returning = _insert_sql(using)
+    values = [f.get_db_prep_save(f.pre_save(entry, True), connection) for f in fields]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, values)
+        if returning:
+            entry.pk = cursor.fetchone()[0]
+        else:
+            entry.pk = connection.ops.last_insert_id(
+                cursor, AuditEntry._meta.db_table, AuditEntry._meta.pk.column
+            )
+    entry._state.adding = False
+    entry._state.db = using
+
+
+@functools.cache
+def _insert_sql(using: str) -> tuple[str, list[models.Field], bool]:
+    """The INSERT of an entry on database `using`, its fields and whether it returns the id."""
+    connection = connections[using]
+    fields = [f for f in AuditEntry._meta.concrete_fields if not f.primary_key]
+    quote = connection.ops.quote_name
+    # Only quoted names from the model go into the SQL; every value is a parameter.
+    table = quote(AuditEntry._meta.db_table)
+    columns = ", ".join(quote(f.column) for f in fields)
+    placeholders = ", ".join(["%s"] * len(fields))
+    sql = f"INSERT INTO {table} ({columns}) VALUES ({placeholders})"  # noqa: S608
+    returning = connection.features.can_return_columns_from_insert
+    if returning:
+        sql += f" RETURNING {quote(AuditEntry._meta.pk.column)}"
+    return sql, fields, returning
 
 
 def _values(instance: models.Model, plan: _ModelPlan, *, before: bool) -> dict[str, Any]:

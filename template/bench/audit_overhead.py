@@ -4,9 +4,10 @@
     uv run python bench/audit_overhead.py --short    # 100 saves in each mode
 
 Each save changes one field of a user inside an audit context (actor + IP, as a request
-sets it) and commits on its own, so the "on" figure includes the AuditEntry insert, the
-diff against the loaded values and the after-commit hooks (the live feed's broadcast when the
-project has it). "Off" is the same save with the audit signal receivers disconnected.
+sets it) in a transaction of its own, as the panel's edit form and toggle do, so the "on"
+figure includes the AuditEntry insert, the diff against the loaded values and the
+after-commit hooks (the live feed's broadcast when the project has it). "Off" is the same
+save with the audit signal receivers disconnected.
 The modes alternate in blocks so that drift (autovacuum, cache warm-up) hits both alike.
 
 Measured in two contexts: inside an ASGI request (sync code in sync_to_async's thread while
@@ -71,10 +72,14 @@ MODES = {
 
 
 def one_save(user_model, pk: int, value: str) -> None:
-    """Load a user, change one field, save: what an edit form does."""
-    user = user_model.objects.get(pk=pk)
-    user.last_name = value
-    user.save()
+    """Load a user, change one field, save, in one transaction: what the panel's edit form
+    and status toggle do."""
+    from django.db import transaction
+
+    with transaction.atomic():
+        user = user_model.objects.get(pk=pk)
+        user.last_name = value
+        user.save()
 
 
 def measure(
