@@ -2,7 +2,7 @@ from django.contrib.auth.models import AbstractUser
 from django.db import models
 from django.db.models.functions import Concat
 
-from .search import SEPARATOR, SearchKey
+from .search import LETTERS, SEPARATOR, SPELLED, SearchKey
 
 
 class User(AbstractUser):
@@ -16,7 +16,9 @@ class User(AbstractUser):
     # (accounts/search.py explains its spelling, admin_panel/user_pages.py its use).
     search_key = models.GeneratedField(
         expression=SearchKey(
-            Concat("username", models.Value(SEPARATOR), "email", output_field=models.TextField())
+            Concat("username", models.Value(SEPARATOR), "email", output_field=models.TextField()),
+            spelled=SPELLED,
+            letters=LETTERS,
         ),
         output_field=models.TextField(),
         db_persist=True,

@@ -1,9 +1,9 @@
 """The search key: username and email in one column that a substring search can use.
 
 `User.search_key` (a column the database computes, see models.py) holds the username and
-the email, upper-cased, on two lines, with the punctuation of usernames and emails spelled
-as lowercase letters (`.@_-+` as `qzxjk`): `Ana.Lee` and `ana.lee@example.com` give
-`ANAqLEE` newline `ANAqLEEzEXAMPLEqCOM`.
+the email, upper-cased, on two lines, with the punctuation of usernames and email addresses
+spelled as lowercase letters (`SPELLED` as `LETTERS`: `.` as `q`, `@` as `z`, ...):
+`Ana.Lee` and `ana.lee@example.com` give `ANAqLEE` newline `ANAqLEEzEXAMPLEqCOM`.
 
 Why this shape (numbers in docs/performance.md):
 
@@ -13,9 +13,10 @@ Why this shape (numbers in docs/performance.md):
 * pg_trgm splits text into words at every character that is not a letter or a digit, so an
   index on the raw text cannot see "r.sa" as one piece: it looks up "words ending in r" and
   "words starting with sa" and rechecks tens of thousands of rows. Spelled `RqSA`, the term
-  is one word with strong trigrams. Upper-casing removed every ASCII lowercase letter, so
-  the letters that stand for punctuation cannot be confused with letters of the text: the
-  match stays exact, `LIKE` is case-sensitive.
+  is one word with strong trigrams, and a term of punctuation only (`!!!`) has trigrams at
+  all. Upper-casing removed every ASCII lowercase letter, so the letters that stand for
+  punctuation cannot be confused with letters of the text: the match stays exact, `LIKE`
+  is case-sensitive.
 * The newline keeps a term from matching across the end of the username and the start of
   the email; `searchable()` takes newlines out of a term.
 
@@ -30,17 +31,48 @@ from typing import Any
 from django.db import NotSupportedError
 from django.db.models import Func, TextField
 
-# How a key is spelled in each database's SQL ({} is the text it is made from). Both sides
-# of a search, the stored column and the term, go through the same SQL, so they agree on
-# what upper-casing means (PostgreSQL's UPPER follows the database's collation; SQLite's
-# changes ASCII letters only).
-KEY_SQL = {
-    "postgresql": "TRANSLATE(UPPER({}), '.@_-+', 'qzxjk')",
-    "sqlite": (
-        "REPLACE(REPLACE(REPLACE(REPLACE(REPLACE(UPPER({}), "
-        "'.', 'q'), '@', 'z'), '_', 'x'), '-', 'j'), '+', 'k')"
-    ),
-}
+# The characters besides letters and digits that usernames (`.@+-_`) and unquoted email
+# addresses (RFC 5322 atext) may hold, then the space, the double quote and the backslash
+# (of quoted addresses, and of terms people type) and `%`, and the lowercase letters that
+# spell them in the key, in the same order; the most common get the rarest letters. With
+# LIKE's `%`, `_` and `\` spelled too, a term's key needs no LIKE escaping at all.
+# The spelling is part of the stored column: `SearchKey` records it in the migration, so a
+# change to it shows up in `makemigrations` (and must recompute the column).
+SPELLED = ".@_-+'!#$&*/=?^`{|}~ \"\\%"
+LETTERS = "qzxjkvwybcdfghmnoprsltea"
+# `%` is also the placeholder mark of Django's SQL: it is written as a character code.
+_CHAR_FUNCTION = {"postgresql": "CHR", "sqlite": "CHAR"}
+
+
+def _sql_text(vendor: str, text: str) -> str:
+    """`text` as an SQL string expression on `vendor` (no `%` sign in the SQL itself)."""
+    pieces = []
+    for i, run in enumerate(text.split("%")):
+        if i:
+            pieces.append(f"{_CHAR_FUNCTION[vendor]}(37)")
+        if run:
+            pieces.append("'" + run.replace("'", "''") + "'")
+    return " || ".join(pieces) or "''"
+
+
+def key_sql(vendor: str, text: str, spelled: str = SPELLED, letters: str = LETTERS) -> str:
+    """The SQL computing the key of the SQL expression `text` on `vendor`.
+
+    Both sides of a search, the stored column and the term, go through this SQL, so they
+    agree on what upper-casing means (PostgreSQL's UPPER follows the database's collation;
+    SQLite's changes ASCII letters only).
+    """
+    if vendor == "postgresql":
+        spelled_sql, letters_sql = _sql_text(vendor, spelled), _sql_text(vendor, letters)
+        return f"TRANSLATE(UPPER({text}), {spelled_sql}, {letters_sql})"
+    if vendor == "sqlite":
+        sql = f"UPPER({text})"
+        for char, letter in zip(spelled, letters, strict=True):  # SQLite has no TRANSLATE
+            sql = f"REPLACE({sql}, {_sql_text(vendor, char)}, {_sql_text(vendor, letter)})"
+        return sql
+    raise NotSupportedError(f"No search key for {vendor}.")
+
+
 SEPARATOR = "\n"  # between the username and the email in the key
 
 
@@ -49,11 +81,16 @@ class SearchKey(Func):
 
     output_field = TextField()
 
+    def __init__(
+        self, expression: Any, *, spelled: str = SPELLED, letters: str = LETTERS, **extra: Any
+    ) -> None:
+        if len(spelled) != len(letters) or set(letters) - set("abcdefghijklmnopqrstuvwxyz"):
+            raise ValueError("Each spelled character needs one ASCII lowercase letter.")
+        self.spelled, self.letters = spelled, letters
+        super().__init__(expression, **extra)
+
     def as_sql(self, compiler: Any, connection: Any, **extra_context: Any) -> tuple[str, Any]:
-        try:
-            template = KEY_SQL[connection.vendor].format("%(expressions)s")
-        except KeyError:
-            raise NotSupportedError(f"No search key for {connection.vendor}.") from None
+        template = key_sql(connection.vendor, "%(expressions)s", self.spelled, self.letters)
         return super().as_sql(compiler, connection, template=template, **extra_context)
 
 

@@ -44,7 +44,7 @@ from django.contrib.auth import get_user_model
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.utils.functional import cached_property
 
-from accounts.search import KEY_SQL, searchable
+from accounts.search import key_sql, searchable
 
 # The SQL below is assembled from quoted names of the user model's table and columns and
 # fixed text; every value (term, cursor, limits) is a query parameter (hence the S608 noqa).
@@ -253,12 +253,11 @@ class UserPages:
     @property
     def _match_sql(self) -> str:
         """The condition "the key contains the term's key" (one %s: the term)."""
-        term_key = KEY_SQL[self._connection.vendor].format("%s")
+        term_key = key_sql(self._connection.vendor, "%s")
         if self._connection.vendor == "postgresql":
-            # LIKE, which the trigram index serves; the key holds no "_" (it became "x"),
-            # so only the escape character and "%" need escaping.
-            escaped = rf"REPLACE(REPLACE({term_key}, '\', '\\'), '%%', '\%%')"
-            return f"{self._key} LIKE '%%' || {escaped} || '%%'"
+            # LIKE, which the trigram index serves. The key spells LIKE's "%", "_" and "\"
+            # as letters, so the term's key needs no escaping.
+            return f"{self._key} LIKE '%%' || {term_key} || '%%'"
         return f"INSTR({self._key}, {term_key}) > 0"
 
     def _order(self, order: str, *, index: bool = True) -> str:

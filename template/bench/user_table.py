@@ -5,9 +5,10 @@
 
 Both are driven through the real views with Django's test Client, logged in as a superuser,
 on the same database in the same run: page 1, a search that hits, a search that matches
-nothing and the last page. Every search uses a fresh term: hits are random substrings of
-random existing users' names or emails, misses are random letter strings checked to match
-nothing. Prints p50/p95/max latency and the SQL queries per request side by side.
+nothing, the last page, and the next page of a search with 100+ matches. Every search uses
+a fresh term: hits are random substrings of random existing users' names or emails, misses
+are random letter strings checked to match nothing. Prints p50/p95/max latency and the SQL
+queries per request side by side.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import sys
 from benchlib import MISS_ALPHABET, Bench, Timing, ms, percentile, print_table, start, timed
 
 STATE_RE = re.compile(r'data-cf-state="([^"]+)"')
+PAGED_TERMS_TRIED = 4  # fresh hit terms drawn per "search, next page" sample wanted
 # What the user list shows when a search matches nothing.
 EMPTY_MARK = 'data-testid="user-list-empty"'
 
@@ -95,6 +97,15 @@ class Panel:
             self.client.post(self.url, {"event": event, "state": self.token, **fields})
         )
 
+    def searched(self, term: str) -> tuple[str, bool]:
+        """Search `term`: the state token of its first page, and whether it has 100+ matches
+        (then Django admin, 100 rows a page, has a second page too)."""
+        html = self.event("search", query=term).content.decode()
+        return STATE_RE.search(html).group(1), "+ users" in html
+
+    def next_page(self, token: str):
+        return self._check(self.client.post(self.url, {"event": "next_page", "state": token}))
+
     def last_page(self):
         from component_framework.core import registry
 
@@ -141,6 +152,21 @@ def main() -> None:
         hits = hit_terms(rounds + admin_rounds + 2, rnd)
         misses = miss_terms(rounds + admin_rounds + 2, rnd)
         print(f"users: {total:,}; search terms, e.g. hits {hits[:4]}, misses {misses[:4]}")
+        # Next pages of searches with 100+ matches: each term searched first (untimed, as a
+        # person types before clicking "Next"), its second page timed.
+        paged, paged_a = [], []
+        for term in hit_terms(PAGED_TERMS_TRIED * (rounds + admin_rounds + 2), rnd):
+            token, many = panel.searched(term)
+            if not many:
+                continue
+            if len(paged) < rounds + 1:
+                paged.append(token)
+            elif len(paged_a) < admin_rounds + 1:
+                paged_a.append(term)
+            else:
+                break
+        if len(paged) < 2 or len(paged_a) < 2:
+            sys.exit("too few search terms with 100+ matches for the next-page case")
 
         checked = {"hit": 0, "miss": 0}
 
@@ -163,6 +189,11 @@ def main() -> None:
                 warmup_call=lambda: search(misses[0], False),
             ),
             timed("last page", [panel.last_page for _ in range(rounds)]),
+            timed(
+                "search, next page",
+                [lambda t=t: panel.next_page(t) for t in paged[1 : rounds + 1]],
+                warmup_call=lambda: panel.next_page(paged[0]),
+            ),
         ]
         print(
             f"checked: {checked['hit']} hit searches showed rows, "
@@ -184,6 +215,11 @@ def main() -> None:
             timed(
                 f"last page (p={admin.last})",
                 [lambda: admin.get(p=admin.last) for _ in range(admin_rounds)],
+            ),
+            timed(
+                "search, page 2",
+                [lambda t=t: admin.get(q=t, p=2) for t in paged_a[1:]],
+                warmup_call=lambda: admin.get(q=paged_a[0], p=2),
             ),
         ]
         print_table(

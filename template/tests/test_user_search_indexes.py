@@ -89,6 +89,16 @@ def test_the_trigram_index_serves_the_search() -> None:
     assert TRIGRAM_INDEX in plan, plan
 
 
+@pytest.mark.parametrize("term", ["!!!", "a.b", "@ex", "%%%", "a b"])
+def test_terms_of_punctuation_are_served_by_the_trigram_index_too(term: str) -> None:
+    # Spelled as letters in the key, punctuation makes words pg_trgm can look up.
+    plan = plan_without(sql_of(UserPages(term).count), "seqscan", "indexscan")
+    if connection.vendor != "postgresql":
+        assert "accounts_user" in plan
+        return
+    assert TRIGRAM_INDEX in plan, plan
+
+
 def test_a_few_matches_are_sorted_and_pages_walk_the_date_index() -> None:
     few = UserPages("e.mar", few=True)
     plan = plan_without(sql_of(few.first), "seqscan")

@@ -65,7 +65,9 @@ class Migration(migrations.Migration):
             field=models.GeneratedField(
                 db_persist=True,
                 expression=accounts.search.SearchKey(
-                    Concat("username", models.Value("\n"), "email", output_field=models.TextField())
+                    Concat("username", models.Value("\n"), "email", output_field=models.TextField()),
+                    spelled=".@_-+'!#$&*/=?^`{|}~ \"\\%",
+                    letters="qzxjkvwybcdfghmnoprsltea",
                 ),
                 output_field=models.TextField(),
             ),

@@ -17,6 +17,7 @@ from django.contrib.auth import get_user_model
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from accounts.search import LETTERS, SPELLED
 from admin_panel import user_pages
 from admin_panel.user_pages import UserPages, cursor_of
 
@@ -160,6 +161,19 @@ def test_the_stand_in_letters_do_not_match_punctuation(people):
     assert "a.b" in found
     assert "AQB" not in found
     assert {row["username"] for row in UserPages("aqb").first()} == {"AQB"}
+
+
+@pytest.mark.parametrize(("char", "letter"), list(zip(SPELLED, LETTERS, strict=True)))
+def test_each_spelled_character_matches_itself_and_not_its_letter(db, char, letter):
+    User.objects.create(username="punct", email=f"p{char}q@example.com", password="!")
+    User.objects.create(username="lettr", email=f"p{letter}q@example.com", password="!")
+
+    def found(term: str) -> list[str]:
+        return [row["username"] for row in UserPages(term).first()]
+
+    assert found(f"p{char}q") == ["punct"]
+    assert found(f"P{letter.upper()}Q") == ["lettr"]
+    assert found(f"p{char}q@e") == ["punct"]
 
 
 def test_non_ascii_terms_match_their_own_spelling(db):
