@@ -181,11 +181,11 @@ class UserEditComponent(OptimisticMixin, FormComponent):
     # -- helpers ---------------------------------------------------------------------------
 
     @property
-    def saved_row(self) -> dict[str, Any]:
-        """The table row of the edited user, for the out-of-band row update after a save."""
+    def saved_rows(self) -> list[dict[str, Any]]:
+        """The edited user's table row, for the out-of-band row update after a save."""
         row = {name: self.state[name] for name in ("username", "email", *FLAGS)}
         row.update(id=self.state["user_id"], date_joined=self.state["date_joined"])
-        return row_view(self.user, row)
+        return [row_view(self.user, row)]
 
     def _target(self) -> Any:
         return User.objects.get(pk=self.params["user_id"])
