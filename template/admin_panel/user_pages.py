@@ -94,7 +94,7 @@ class UserPages:
     def count(self) -> tuple[int, bool]:
         """(rows up to the cap, whether there are more)."""
         if not self.term:
-            found = self._scalar(
+            [(found,)] = self._fetch(
                 f"SELECT COUNT(*) FROM (SELECT 1 FROM {self._table} LIMIT %s) AS capped",  # noqa: S608
                 [self.cap + 1],
             )
@@ -228,9 +228,7 @@ class UserPages:
             f"SELECT {self._columns}, COUNT(*) OVER () FROM ({sql}) AS counted "  # noqa: S608
             f"ORDER BY {self._order(NEWEST_FIRST)} LIMIT %s"
         )
-        with self._connection.cursor() as cursor:
-            cursor.execute(counted, [*params, keep])
-            fetched = cursor.fetchall()
+        fetched = self._fetch(counted, [*params, keep])
         return [self._row(values) for values in fetched], (fetched[0][-1] if fetched else 0)
 
     # -- SQL pieces --------------------------------------------------------------------------
@@ -281,10 +279,13 @@ class UserPages:
     def _where(conditions: list[str]) -> str:
         return f" WHERE {' AND '.join(conditions)}" if conditions else ""
 
-    def _rows(self, sql: str, params: list[Any]) -> list[Row]:
+    def _fetch(self, sql: str, params: list[Any]) -> list[tuple[Any, ...]]:
         with self._connection.cursor() as cursor:
             cursor.execute(sql, params)
-            return [self._row(values) for values in cursor.fetchall()]
+            return cursor.fetchall()
+
+    def _rows(self, sql: str, params: list[Any]) -> list[Row]:
+        return [self._row(values) for values in self._fetch(sql, params)]
 
     def _row(self, values: Sequence[Any]) -> Row:
         """A row as a dict of Python values (SQLite's dates and booleans converted the way
@@ -308,8 +309,3 @@ class UserPages:
             if converters:
                 found.append((name, expression, converters))
         return found
-
-    def _scalar(self, sql: str, params: list[Any]) -> int:
-        with self._connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            return int(cursor.fetchone()[0])

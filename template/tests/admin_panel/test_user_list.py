@@ -305,6 +305,17 @@ def test_search_event_over_http(staff, make_user):
     assert "1 user" in html
 
 
+@pytest.mark.parametrize("thousands", [False, True])
+def test_row_ids_in_html_are_never_localized(staff, settings, thousands):
+    # With USE_THOUSAND_SEPARATOR an id of 12345 must not become "12,345" in the buttons.
+    settings.USE_THOUSAND_SEPARATOR = thousands
+    User.objects.create_user("big", "big@example.com", id=12345)
+    html = ComponentClient(user=staff).load(URL).content.decode()
+    assert 'id="user-row-12345"' in html
+    assert '"user_id": "12345"' in html
+    assert "12,345" not in html
+
+
 def test_a_non_numeric_page_is_a_400_naming_the_field(staff):
     client = ComponentClient(user=staff)
     client.load(URL)
