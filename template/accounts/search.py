@@ -22,6 +22,13 @@ Why this shape (numbers in docs/performance.md):
 
 PostgreSQL indexes the column with a trigram GIN index (accounts/migrations/0003); SQLite
 keeps it too, so both databases answer the same question the same way (`instr`, exact).
+
+Other characters but letters and digits (`(`, `,`, `<`, `€`...) are rare in usernames and
+emails (Django's validators refuse them), and pg_trgm does not see them: `(((` has no
+trigram at all, and its search would read the whole table. A key holding one matches
+`UNINDEXED_KEY_PATTERN`, and a partial index lists just those users
+(accounts/migrations/0004, usually almost empty): the search of a term holding one
+(`has_unindexed()`) adds that condition, and reads only them.
 """
 
 from __future__ import annotations
@@ -92,6 +99,22 @@ class SearchKey(Func):
     def as_sql(self, compiler: Any, connection: Any, **extra_context: Any) -> tuple[str, Any]:
         template = key_sql(connection.vendor, "%(expressions)s", self.spelled, self.letters)
         return super().as_sql(compiler, connection, template=template, **extra_context)
+
+
+#: A key character outside the ASCII letters and digits (and the separator), as a PostgreSQL
+#: regular expression: the condition of the partial index of accounts/migrations/0004.
+UNINDEXED_KEY_PATTERN = r"[^0-9A-Za-z\n]"
+
+
+def has_unindexed(term: str) -> bool:
+    """Whether `term` holds a character pg_trgm does not index, which stays one matching
+    `UNINDEXED_KEY_PATTERN` in the key: then only keys matching it can contain the term.
+
+    Such a character is neither a letter nor a digit (of any script: pg_trgm indexes those
+    in a UTF-8 database) nor spelled. None of them upper-cases to an ASCII letter or digit
+    (the dotless i does, and it is a letter), so the key keeps it as a character outside those.
+    """
+    return any(not char.isalnum() and char not in SPELLED and char != SEPARATOR for char in term)
 
 
 def searchable(term: str) -> str:

@@ -44,7 +44,7 @@ from django.contrib.auth import get_user_model
 from django.db import DEFAULT_DB_ALIAS, connections
 from django.utils.functional import cached_property
 
-from accounts.search import key_sql, searchable
+from accounts.search import UNINDEXED_KEY_PATTERN, has_unindexed, key_sql, searchable
 
 # The SQL below is assembled from quoted names of the user model's table and columns and
 # fixed text; every value (term, cursor, limits) is a query parameter (hence the S608 noqa).
@@ -255,7 +255,15 @@ class UserPages:
         if self._connection.vendor == "postgresql":
             # LIKE, which the trigram index serves. The key spells LIKE's "%", "_" and "\"
             # as letters, so the term's key needs no escaping.
-            return f"{self._key} LIKE '%%' || {term_key} || '%%'"
+            if not has_unindexed(self.term):
+                return f"{self._key} LIKE '%%' || {term_key} || '%%'"
+            # Only the keys in the partial index (accounts/migrations/0004) can hold this
+            # term, and the trigram index knows little of it: `|| ''` keeps the planner from
+            # asking the trigram index anyway (it would fetch the rows of a letter or two).
+            return (
+                f"(({self._key} || '') LIKE '%%' || {term_key} || '%%' "
+                f"AND {self._key} ~ '{UNINDEXED_KEY_PATTERN}')"
+            )
         return f"INSTR({self._key}, {term_key}) > 0"
 
     def _order(self, order: str, *, index: bool = True) -> str:

@@ -1,4 +1,4 @@
-"""The user table's indexes (accounts/migrations/0002, 0003) fit the queries it really runs.
+"""The user table's indexes (accounts/migrations/0002, 0003, 0004) fit the queries it really runs.
 
 On PostgreSQL an index serves a query only if it is on exactly the expression the query
 filters or sorts by, and the trigram index only if the search pattern reaches the planner
@@ -9,6 +9,8 @@ index migrations do nothing and the same queries still answer correctly.
 
 from __future__ import annotations
 
+import importlib
+import sys
 from collections.abc import Callable
 
 import pytest
@@ -16,6 +18,7 @@ from django.contrib.auth import get_user_model
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
+from accounts.search import UNINDEXED_KEY_PATTERN, has_unindexed
 from admin_panel.user_pages import NEWEST_FIRST, UserPages
 
 pytestmark = pytest.mark.django_db
@@ -23,6 +26,7 @@ pytestmark = pytest.mark.django_db
 TRIGRAM_INDEX = "accounts_user_search_key_trgm"
 REPLACED_INDEXES = {"accounts_user_username_upper_trgm", "accounts_user_email_upper_trgm"}
 ORDER_INDEX = "accounts_user_joined_id_desc"
+UNINDEXED_INDEX = "accounts_user_search_key_unindexed"
 
 
 def sql_of(action: Callable[[], object]) -> str:
@@ -69,9 +73,9 @@ def test_indexes_exist_on_postgresql_only() -> None:
     indexes = user_indexes()
     if connection.vendor != "postgresql":
         # SQLite: the migrations make no index (and the search above still works).
-        assert not ({TRIGRAM_INDEX, ORDER_INDEX} | REPLACED_INDEXES) & indexes
+        assert not ({TRIGRAM_INDEX, ORDER_INDEX, UNINDEXED_INDEX} | REPLACED_INDEXES) & indexes
         return
-    assert {TRIGRAM_INDEX, ORDER_INDEX} <= indexes
+    assert {TRIGRAM_INDEX, ORDER_INDEX, UNINDEXED_INDEX} <= indexes
     assert not REPLACED_INDEXES & indexes  # 0003 dropped the indexes nothing uses any more
     with connection.cursor() as cursor:
         cursor.execute("SELECT 1 FROM pg_extension WHERE extname = 'pg_trgm'")
@@ -97,6 +101,65 @@ def test_terms_of_punctuation_are_served_by_the_trigram_index_too(term: str) -> 
         assert "accounts_user" in plan
         return
     assert TRIGRAM_INDEX in plan, plan
+
+
+@pytest.mark.parametrize("term", ["(((", "a(b", ",,,", "€€€", "x)y@"])
+def test_terms_the_trigram_index_cannot_see_read_the_partial_index(term: str) -> None:
+    # `(((` gives pg_trgm no trigram, `a(b` only those of single letters: without the
+    # partial index such a search reads the whole table.
+    get_user_model().objects.create_user("odd(name)", "odd@example.com")
+    plan = plan_without(sql_of(UserPages(term).count), "seqscan")
+    if connection.vendor != "postgresql":
+        assert "accounts_user" in plan
+        return
+    assert UNINDEXED_INDEX in plan, plan
+    assert TRIGRAM_INDEX not in plan, plan
+
+
+def test_the_partial_index_has_the_condition_the_search_adds() -> None:
+    # The planner uses a partial index only for a query holding its very condition.
+    migration = importlib.import_module("accounts.migrations.0004_user_search_key_unindexed")
+    assert migration.PATTERN == UNINDEXED_KEY_PATTERN
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT pg_get_expr(indpred, indrelid) FROM pg_index "
+                "WHERE indexrelid = %s::regclass",
+                [UNINDEXED_INDEX],
+            )
+            [(condition,)] = cursor.fetchall()
+        assert UNINDEXED_KEY_PATTERN in condition, condition
+
+
+@pytest.mark.parametrize(
+    ("term", "unindexed"),
+    [
+        ("ana.lee@x", False),  # letters, digits, spelled punctuation
+        ("josé", False),  # letters of any script are indexed
+        ("\u0131an", False),  # a dotless i: upper-cases to ASCII "I"
+        ("٣٤", False),  # digits of any script
+        ("a(b", True),
+        ("x,y", True),
+        ("<>", True),
+        ("€", True),
+        ("😀", True),
+        ("tab\there", True),
+    ],
+)
+def test_which_terms_hold_unindexed_characters(term: str, unindexed: bool) -> None:
+    assert has_unindexed(term) is unindexed
+
+
+def test_no_character_but_a_letter_or_digit_upper_cases_to_an_ascii_one() -> None:
+    # What `has_unindexed` relies on: upper-casing never turns a character it picks into
+    # one outside UNINDEXED_KEY_PATTERN (checked over every code point).
+    turned = [
+        hex(code)
+        for code in range(sys.maxunicode + 1)
+        if not chr(code).isalnum()
+        and any(upper.isascii() and upper.isalnum() for upper in chr(code).upper())
+    ]
+    assert turned == []
 
 
 def test_a_few_matches_are_sorted_and_pages_walk_the_date_index() -> None:
