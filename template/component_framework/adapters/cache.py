@@ -142,32 +142,34 @@ class CacheMixin:
         key = self._cf_key()
         lock = f"{key}:lock"
         self.cache_hit = False
-        entry = cache.get(key)
-        if isinstance(entry, dict):
-            fresh_until = entry.get(FRESH_KEY)
-            state = {name: value for name, value in entry.items() if name != FRESH_KEY}
-            if not isinstance(fresh_until, int | float) or fresh_until > time.time():
-                self._cf_use(state)
-                return
-            acquired = cache.add(lock, 1, self.cache_lock_timeout)
-            if acquired is False:
-                self._cf_use(state)  # stale while another worker recomputes
-                return
-        else:
-            acquired = cache.add(lock, 1, self.cache_lock_timeout)
-            if acquired is False:
-                filled = self.wait_for_cache_fill(key)
-                if filled is not None:
-                    self._cf_use(filled)
-                    return
-                self._cf_compute(mount, key)  # the winner is slow or gone: compute ourselves
-                return
+        state, fresh = _cached_state(cache.get(key))
+        if fresh:
+            self._cf_use(state)
+            return
+        acquired = cache.add(lock, 1, self.cache_lock_timeout)
         if acquired is None:
             # The backend failed and swallowed the error (django-redis IGNORE_EXCEPTIONS):
             # there is no lock to hold or value to wait for: compute at once.
             self._cf_compute(mount, key)
             return
+        if acquired is False:
+            if state is not None:
+                self._cf_use(state)  # stale while another worker recomputes
+                return
+            filled = self.wait_for_cache_fill(key)
+            if filled is not None:
+                self._cf_use(filled)
+                return
+            self._cf_compute(mount, key)  # the winner is slow or gone: compute ourselves
+            return
         try:
+            # Another worker may have recomputed and let the lock go between the read above
+            # and this lock: then its fresh state is there, and computing again would be a
+            # second recomputation of the same expiry.
+            state, fresh = _cached_state(cache.get(key))
+            if fresh:
+                self._cf_use(state)
+                return
             self._cf_compute(mount, key)
         finally:
             cache.delete(lock)
@@ -177,10 +179,19 @@ class CacheMixin:
         deadline = time.monotonic() + self.cache_fill_wait
         while time.monotonic() < deadline:
             time.sleep(self.cache_fill_poll)
-            entry = cache.get(key)
-            if isinstance(entry, dict):
-                return {name: value for name, value in entry.items() if name != FRESH_KEY}
+            state, _ = _cached_state(cache.get(key))
+            if state is not None:
+                return state
         return None
+
+
+def _cached_state(entry: Any) -> tuple[dict[str, Any] | None, bool]:
+    """(the state in a cache entry or None, whether it is fresh)."""
+    if not isinstance(entry, dict):
+        return None, False
+    fresh_until = entry.get(FRESH_KEY)
+    state = {name: value for name, value in entry.items() if name != FRESH_KEY}
+    return state, not isinstance(fresh_until, int | float) or fresh_until > time.time()
 
 
 def _through_cache(mount: Mount) -> Mount:

@@ -262,6 +262,33 @@ def test_stale_entry_is_recomputed_once_while_others_serve_it(compute_log):
     assert cache.get(KEY)["users"] == "computed"
 
 
+@pytest.mark.parametrize(
+    "entry", [{"users": "stale", "secret": "s", FRESH_KEY: 1.0}, None], ids=["stale", "cold"]
+)
+def test_a_load_that_locks_after_another_recomputed_uses_its_value(compute_log, entry):
+    # The load reads the stale (or missing) entry, then, before it takes the lock, another
+    # worker takes it, recomputes, stores and lets go: the lock is free again, but this
+    # expiry has had its recomputation.
+    if entry is not None:
+        cache.set(KEY, entry, 600)
+    add = cache.add
+    others: list[NoSqlCached] = []
+
+    def add_after_another_worker_recomputed(*args: Any, **kwargs: Any) -> Any:
+        if not others:
+            others.append(NoSqlCached())
+            others[0].mount()  # its own cache.add goes straight through
+        return add(*args, **kwargs)
+
+    with patch.object(cache, "add", side_effect=add_after_another_worker_recomputed):
+        late = NoSqlCached()
+        late.mount()
+    assert compute_log.count == 1
+    assert others[0].state["users"] == late.state["users"] == "computed"
+    assert late.cache_hit
+    assert cache.add(f"{KEY}:lock", 1, 30)  # and the lock is free
+
+
 def test_cold_miss_computes_once_while_others_wait(compute_log):
     NoSqlCached.waiting = []
     compute_log.release.clear()
