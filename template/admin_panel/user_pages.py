@@ -22,7 +22,9 @@ table. The choice is made here instead, by looking (each step is one query):
    A common term has its page, and its capped count, by then.
 2. If a few matched (`SPREAD_OUT` or more: spread over the years, so likely many in all),
    count the rest from the trigram index up to the cap, and read on past the window in
-   date order for the page.
+   date order for the page, up to `WALK_PAGES` pages' worth of rows: matches that only
+   looked spread out (a cluster of users who joined together) are then sorted from the
+   trigram index, as in step 3.
 3. If hardly any matched (few in all, or all of them elsewhere), fetch every match from the
    trigram index, up to `SORT_BOUND_PAGES` pages' worth, and sort them: when that is all of
    them, it is the page and the count in one query. Past the bound, sort every match.
@@ -57,6 +59,7 @@ SEARCH_PAGES_COUNTED = 4  # a search is counted up to this many pages (100 at 25
 WINDOW_PAGES = 120  # rows a search reads in date order first, in pages (3,000 at 25 a page)
 SPREAD_OUT = 5  # matches in the window that make reading on in date order the better bet
 SORT_BOUND_PAGES = 80  # matches a search sorts at most, in pages (2,000 at 25 a page)
+WALK_PAGES = 400  # rows a page of a spread-out search walks at most (10,000 at 25 a page)
 
 Row = dict[str, Any]
 Cursor = Sequence[Any]  # [date_joined, id] of a row
@@ -83,6 +86,7 @@ class UserPages:
         self.few = bool(self.term) and few
         self.cap = SEARCH_PAGES_COUNTED * size if self.term else COUNT_CAP
         self.window = WINDOW_PAGES * size
+        self.walk = WALK_PAGES * size
         self.sort_bound = SORT_BOUND_PAGES * size
         self.using = using
         self._connection = connections[using]
@@ -169,11 +173,37 @@ class UserPages:
         # The window is read and held too few: go on past its last match (or the cursor).
         if rows:
             cursor, inclusive = cursor_of(rows[-1]), False
-        spread_out = len(rows) >= SPREAD_OUT
-        more = self._select(
-            order, cursor, inclusive, limit=want - len(rows), match=True, index=spread_out
+        need = want - len(rows)
+        if len(rows) >= SPREAD_OUT:
+            # Spread out: the rest of the page is likely close by in date order.
+            return rows + self._walk(order, cursor, inclusive, need)
+        # Hardly any: sort the matches past here from the trigram index.
+        return rows + self._select(order, cursor, inclusive, limit=need, match=True, index=False)
+
+    def _walk(self, order: str, cursor: Cursor | None, inclusive: bool, want: int) -> list[Row]:
+        """The next `want` matches past `cursor`, walked in date order, in one query.
+
+        The walk reads at most `self.walk` rows: a cluster of matches (users who joined
+        together) makes a rare term look common, and an unbounded walk would then read the
+        table to its end. When the walk comes up short, the same query sorts the matches
+        from the trigram index instead; PostgreSQL runs that part only then (a one-time
+        filter on the walk's count).
+        """
+        walk_sql, walk_params = self._window_sql(order, cursor, inclusive, want, self.walk)
+        sort_sql, sort_params = self._select_sql(
+            order, cursor, inclusive, limit=want, match=True, index=False
         )
-        return rows + more
+        sql = (
+            f"WITH walk AS ({walk_sql}) SELECT 0, * FROM walk UNION ALL "  # noqa: S608
+            f"SELECT 1, * FROM ({sort_sql}) AS sorted WHERE (SELECT COUNT(*) FROM walk) < %s"
+        )
+        return self._walked_or_sorted(self._fetch(sql, [*walk_params, *sort_params, want]), want)
+
+    def _walked_or_sorted(self, fetched: list[tuple[Any, ...]], want: int) -> list[Row]:
+        walked = [values[1:] for values in fetched if values[0] == 0]
+        if len(walked) < want:
+            walked = [values[1:] for values in fetched if values[0] == 1]
+        return [self._row(values) for values in walked]
 
     def _select(
         self,
@@ -189,6 +219,23 @@ class UserPages:
         """Rows past `cursor` in `order`, matching the term if `match`. `index=False` orders
         them so that no date index can serve it: PostgreSQL then fetches the matches from
         the trigram index and sorts them, instead of walking the date index to find them."""
+        return self._rows(
+            *self._select_sql(
+                order, cursor, inclusive, limit=limit, offset=offset, match=match, index=index
+            )
+        )
+
+    def _select_sql(
+        self,
+        order: str,
+        cursor: Cursor | None,
+        inclusive: bool,
+        *,
+        limit: int,
+        offset: int = 0,
+        match: bool = False,
+        index: bool = True,
+    ) -> tuple[str, list[Any]]:
         where, params = self._beyond(order, cursor, inclusive)
         if match:
             where.append(self._match_sql)
@@ -197,17 +244,22 @@ class UserPages:
             f"SELECT {self._columns} FROM {self._table}{self._where(where)} "  # noqa: S608
             f"ORDER BY {self._order(order, index=index)} LIMIT %s OFFSET %s"
         )
-        return self._rows(sql, [*params, limit, offset])
+        return sql, [*params, limit, offset]
 
     def _window(self, order: str, cursor: Cursor | None, inclusive: bool, limit: int) -> list[Row]:
         return self._rows(*self._window_sql(order, cursor, inclusive, limit))
 
     def _window_sql(
-        self, order: str, cursor: Cursor | None, inclusive: bool, limit: int
+        self,
+        order: str,
+        cursor: Cursor | None,
+        inclusive: bool,
+        limit: int,
+        rows_read: int | None = None,
     ) -> tuple[str, list[Any]]:
-        """The matches among the next `self.window` rows past `cursor` in `order` (the
-        inner LIMIT makes the database walk the date index, however rare it thinks the
-        term is)."""
+        """Up to `limit` matches among the next `rows_read` rows (`self.window` by default)
+        past `cursor` in `order`; fewer only when that is all of them. The inner LIMIT
+        makes the database walk the date index, however rare it thinks the term is."""
         where, params = self._beyond(order, cursor, inclusive)
         sql = (
             f"SELECT {self._columns} FROM ("  # noqa: S608
@@ -215,7 +267,7 @@ class UserPages:
             f"ORDER BY {self._order(order)} LIMIT %s"
             f") AS window_rows WHERE {self._match_sql} ORDER BY {self._order(order)} LIMIT %s"
         )
-        return sql, [*params, self.window, self.term, limit]
+        return sql, [*params, rows_read or self.window, self.term, limit]
 
     def _any_matches_sql(self, limit: int) -> tuple[str, list[Any]]:
         """Up to `limit` matches found in any order (from the trigram index)."""

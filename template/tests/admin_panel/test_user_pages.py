@@ -35,6 +35,7 @@ def small_windows(monkeypatch):
     # A window of 30 rows and a search cap of 20 matches (4 pages of 5).
     monkeypatch.setattr(user_pages, "WINDOW_PAGES", 6)
     monkeypatch.setattr(user_pages, "SPREAD_OUT", 3)
+    monkeypatch.setattr(user_pages, "WALK_PAGES", 20)  # and walks of 100 rows
 
 
 @pytest.fixture
@@ -116,6 +117,7 @@ TERMS = [
     "new_co",  # only new users
     "fox.hana1",  # rare
     "12@",
+    "1@",  # one user in nine, evenly: a few in each window
     "%",  # literal percent
     "\\",  # literal backslash
     "zzz",  # nothing
@@ -254,6 +256,7 @@ def test_the_data_exercises_every_way_of_reading(people, small_windows, monkeypa
     """Guards the tests above: their terms and data reach every branch of the strategy."""
     seen = set()
     select, window, any_matches = UserPages._select, UserPages._window, UserPages._any_matches_sql
+    walked_or_sorted = UserPages._walked_or_sorted
 
     def spy_select(self, *args, match=False, index=True, **kwargs):
         seen.add(("select", match, index))
@@ -264,6 +267,11 @@ def test_the_data_exercises_every_way_of_reading(people, small_windows, monkeypa
         seen.add(("window", "filled" if len(rows) >= args[-1] else "short"))
         return rows
 
+    def spy_walked_or_sorted(self, fetched, want):
+        walked = sum(1 for values in fetched if values[0] == 0)
+        seen.add(("walk", "filled" if walked >= want else "short"))
+        return walked_or_sorted(self, fetched, want)
+
     def spy_any(self, *args, **kwargs):
         seen.add(("any matches",))
         return any_matches(self, *args, **kwargs)
@@ -271,6 +279,7 @@ def test_the_data_exercises_every_way_of_reading(people, small_windows, monkeypa
     monkeypatch.setattr(UserPages, "_select", spy_select)
     monkeypatch.setattr(UserPages, "_window", spy_window)
     monkeypatch.setattr(UserPages, "_any_matches_sql", spy_any)
+    monkeypatch.setattr(UserPages, "_walked_or_sorted", spy_walked_or_sorted)
     for term in TERMS:
         pages = UserPages(term, SIZE)
         pages.count()
@@ -281,6 +290,7 @@ def test_the_data_exercises_every_way_of_reading(people, small_windows, monkeypa
         ("window", "filled"),  # a common term: its page among the newest rows
         ("window", "short"),
         ("any matches",),  # counting a rarer term from the trigram index
-        ("select", True, True),  # past the window in date order (matches spread out)
+        ("walk", "filled"),  # past the window in date order (matches spread out)
+        ("walk", "short"),  # ... too far apart (a cluster): sorted in the same query
         ("select", True, False),  # past the window sorted from the trigram index
     }, seen
