@@ -150,6 +150,18 @@ def test_which_terms_hold_unindexed_characters(term: str, unindexed: bool) -> No
     assert has_unindexed(term) is unindexed
 
 
+def test_a_walk_reads_the_date_index_and_sorts_only_when_it_comes_up_short() -> None:
+    pages = UserPages("e.mar")
+    plan = plan_without(sql_of(lambda: pages._walk(NEWEST_FIRST, None, False, 26)), "seqscan")
+    if connection.vendor != "postgresql":
+        assert "accounts_user" in plan
+        return
+    assert ORDER_INDEX in plan and TRIGRAM_INDEX in plan, plan
+    # The sort sits behind a filter evaluated once, on the walk's count: it runs only when
+    # the walk found too few.
+    assert "One-Time Filter" in plan, plan
+
+
 def test_no_character_but_a_letter_or_digit_upper_cases_to_an_ascii_one() -> None:
     # What `has_unindexed` relies on: upper-casing never turns a character it picks into
     # one outside UNINDEXED_KEY_PATTERN (checked over every code point).
