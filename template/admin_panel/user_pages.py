@@ -88,7 +88,6 @@ class UserPages:
         self.window = WINDOW_PAGES * size
         self.walk = WALK_PAGES * size
         self.sort_bound = SORT_BOUND_PAGES * size
-        self.using = using
         self._connection = connections[using]
         self._model = get_user_model()
         self._recent: list[Row] | None = None  # the newest matches, when count() read them
@@ -300,7 +299,7 @@ class UserPages:
     def _column(self, name: str) -> str:
         return self._connection.ops.quote_name(self._model._meta.get_field(name).column)
 
-    @property
+    @cached_property
     def _match_sql(self) -> str:
         """The condition "the key contains the term's key" (one %s: the term)."""
         term_key = key_sql(self._connection.vendor, "%s")

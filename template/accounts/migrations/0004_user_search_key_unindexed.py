@@ -1,7 +1,7 @@
 """A partial index of the users whose search key holds a character pg_trgm may not see.
 
 Terms made of such characters (`(((`, `a(b`, `€€€`; see accounts/search.py) give the
-trigram index nothing to look up, so their search read the whole table (about 70 ms for a
+trigram index nothing to look up, so their search read the whole table (50-120 ms for a
 million users). Only keys holding one of them can match such a term, and this index lists
 those users, usually none or a few: `UserPages` adds its condition to such a search.
 
