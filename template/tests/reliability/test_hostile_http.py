@@ -290,7 +290,8 @@ def test_hostile_events_never_500_and_refusals_change_nothing(
 def test_valid_events_with_hostile_arguments(fuzz_setup, data, role, csrf_ok, args):
     """Real event names with real tokens: only the arguments are hostile."""
     endpoints: list[Endpoint] = fuzz_setup["endpoints"]
-    endpoint = data.draw(st.sampled_from(endpoints), label="endpoint")
+    # Endpoints whose events are all server-only (the audit feed) have none to post.
+    endpoint = data.draw(st.sampled_from([e for e in endpoints if e.events]), label="endpoint")
     event = data.draw(st.sampled_from(sorted(endpoint.events)), label="event")
     client: ComponentClient = fuzz_setup["clients"][role]
     token = fuzz_setup["tokens"].pick("own", role, endpoint, endpoints)
@@ -329,7 +330,10 @@ def test_any_method_and_query_string(fuzz_setup, data, method, role, query):
     assert "Traceback" not in body
     if status != 200:
         assert db_snapshot() == before
-    if url != "/admin-panel/" and role in ("anonymous", "non-staff"):
+    if any("\x00" in value for value in query.values()):
+        # Refused before anything else reads it (config.middleware.NulCharacterMiddleware).
+        assert status == 400, f"{method} {url} with a NUL character: {status}"
+    elif url != "/admin-panel/" and role in ("anonymous", "non-staff"):
         assert status in (403, 405)
 
 
@@ -351,7 +355,8 @@ def _sizes() -> st.SearchStrategy[int]:
 def test_bodies_up_to_and_over_the_upload_limit(fuzz_setup, data, size, field_name, encoding):
     """Bodies around DATA_UPLOAD_MAX_MEMORY_SIZE: over it refused with 400, never a 500."""
     endpoints: list[Endpoint] = fuzz_setup["endpoints"]
-    endpoint = data.draw(st.sampled_from(endpoints), label="endpoint")
+    # Endpoints whose events are all server-only (the audit feed) have none to post.
+    endpoint = data.draw(st.sampled_from([e for e in endpoints if e.events]), label="endpoint")
     event = data.draw(st.sampled_from(sorted(endpoint.events)), label="event")
     client: ComponentClient = fuzz_setup["clients"]["staff"]
     token = fuzz_setup["tokens"].pick("own", "staff", endpoint, endpoints)
