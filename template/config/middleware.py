@@ -1,4 +1,13 @@
-"""A database outage answers 503, not 500: a plain page, or JSON for component events.
+"""Project middleware that answer cleanly where Django would answer 500.
+
+`NulCharacterMiddleware` refuses a URL path, query string or cookie holding a NUL
+character with a 400 (JSON for component endpoints): PostgreSQL cannot compare one in a
+query (a session cookie `"\\000..."` would reach the session table on every page), and no
+page needs one. Form fields are checked where they are decoded: `ComponentView` (its
+`core.client_input` rules) and Django's forms (`ProhibitNullCharactersValidator`). It comes
+before `SessionMiddleware`.
+
+A database outage answers 503, not 500: a plain page, or JSON for component events.
 
 `DatabaseUnavailableMiddleware` turns `OperationalError` / `InterfaceError` (the database
 cannot be reached: connection refused or dropped, pool timeout, missing SQLite file) into a
@@ -22,7 +31,7 @@ from typing import Any
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.db import InterfaceError, OperationalError
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.template.loader import render_to_string
 from django.urls import resolve
 
@@ -67,6 +76,57 @@ def unavailable(request: HttpRequest, exc: BaseException) -> HttpResponse:
     response["Retry-After"] = str(RETRY_AFTER_SECONDS)
     response["Cache-Control"] = "no-store"
     return response
+
+
+NUL = "\x00"
+
+
+def nul_refusal(request: HttpRequest) -> str | None:
+    """What of `request` holds a NUL character (a sentence), or None."""
+    if NUL in request.path:
+        return "The URL path contains a NUL character."
+    query = request.META.get("QUERY_STRING", "")
+    if NUL in query or "%00" in query:
+        return "The query string contains a NUL character."
+    for name, value in request.COOKIES.items():
+        if NUL in name or NUL in value:
+            return "A cookie contains a NUL character."
+    return None
+
+
+class NulCharacterMiddleware:
+    """See the module docstring."""
+
+    sync_capable = True
+    async_capable = True
+
+    def __init__(self, get_response: Callable[[HttpRequest], Any]) -> None:
+        self.get_response = get_response
+        self.is_async = iscoroutinefunction(get_response)
+        if self.is_async:
+            markcoroutinefunction(self)
+
+    def __call__(self, request: HttpRequest) -> HttpResponse | Awaitable[HttpResponse]:
+        if self.is_async:
+            return self.__acall__(request)
+        refusal = self.refusal(request)
+        return refusal if refusal is not None else self.get_response(request)
+
+    async def __acall__(self, request: HttpRequest) -> HttpResponse:
+        refusal = self.refusal(request)
+        return refusal if refusal is not None else await self.get_response(request)
+
+    @staticmethod
+    def refusal(request: HttpRequest) -> HttpResponse | None:
+        """The 400 for a request holding a NUL character, or None."""
+        message = nul_refusal(request)
+        if message is None:
+            return None
+        if wants_json(request):
+            return json_error(message, 400)
+        response = HttpResponseBadRequest(message, content_type="text/plain; charset=utf-8")
+        response["Cache-Control"] = "no-store"
+        return response
 
 
 class DatabaseUnavailableMiddleware:

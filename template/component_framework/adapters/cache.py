@@ -38,6 +38,7 @@ from typing import Any, ClassVar
 from django.core.cache import cache
 
 from ..core import state as state_codec
+from ..core.dispatch import HTTP, Source
 
 #: Reserved key stored beside the state: the time (epoch seconds) it stops being fresh.
 #: A cached dict without it counts as fresh.
@@ -100,11 +101,13 @@ class CacheMixin:
 
     # -- lifecycle overrides ---------------------------------------------------------------
 
-    def handle_event(self, event: object, payload: Mapping[str, Any]) -> None:
+    def handle_event(
+        self, event: object, payload: Mapping[str, Any], source: Source = HTTP
+    ) -> None:
         # Events bypass the cache, even if a handler calls mount() itself.
         self._cf_in_event = True
         try:
-            super().handle_event(event, payload)  # type: ignore[misc]
+            super().handle_event(event, payload, source)  # type: ignore[misc]
         finally:
             self._cf_in_event = False
 

@@ -28,7 +28,7 @@ from django.middleware.csrf import get_token
 from django.utils.safestring import SafeString
 
 from . import state as state_codec
-from .dispatch import coerce_arguments, dispatch
+from .dispatch import HTTP, Source, coerce_arguments, dispatch
 from .permissions import IsAuthenticated, PermissionLike, check_permissions
 from .rendering import DjangoTemplateRenderer, Renderer, inject_root_attributes
 
@@ -116,9 +116,12 @@ class Component:
         component.state = payload.state
         return component
 
-    def handle_event(self, event: object, payload: Mapping[str, Any]) -> None:
-        """Dispatch `event` with `payload` (see `core.dispatch`), then `after_event()`."""
-        dispatch(self, event, payload)
+    def handle_event(
+        self, event: object, payload: Mapping[str, Any], source: Source = HTTP
+    ) -> None:
+        """Dispatch `event` from `source` with `payload` (see `core.dispatch`), then
+        `after_event()`."""
+        dispatch(self, event, payload, source)
         self.after_event(str(event))
 
     def after_event(self, event: str) -> None:

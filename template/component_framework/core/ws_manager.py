@@ -16,10 +16,15 @@
   before it is accepted.
 - `dispatch_event(event, payload)` runs `core.dispatch` on this socket's component (loaded
   through `Component.load`, so through the cache for CacheMixin) and sends the HTML, which
-  the ws extension swaps out-of-band by element id.
+  the ws extension swaps out-of-band by element id. It is the server's call (source
+  "server": every handler, `@server_only` ones included); a `receive_message` override
+  that runs a browser's frame passes `source="socket"`, which reaches only handlers
+  declared `@reachable(..., "socket")`.
 - The browser sends `{"type": "resume", "last_id": N}` after every (re)connect; override
   `resume(last_id)` to send what it missed.
-- Frames over `max_frame_bytes` close the socket (1009); non-JSON frames close it (1007).
+- Frames over `max_frame_bytes` close the socket (1009); frames that are not JSON, or
+  whose strings hold a NUL character or that nest too deep (`core.client_input`), close
+  it (1007).
 - Every socket joins `cf-user-<pk>`; `close_user_sockets(pk)` closes them (on logout).
 """
 
@@ -36,8 +41,10 @@ from channels.layers import get_channel_layer
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import ObjectDoesNotExist
 
+from .client_input import check_value
 from .component import Component
-from .errors import ComponentError
+from .dispatch import SERVER, Source
+from .errors import BadRequest, ComponentError
 from .permissions import IsStaff, PermissionDenied, PermissionLike, check_permissions
 from .registry import registry
 
@@ -159,7 +166,8 @@ class ComponentConsumer(AsyncJsonWebsocketConsumer):
     ) -> None:
         try:
             content = json.loads(text_data if text_data is not None else (bytes_data or b""))
-        except (ValueError, RecursionError):  # "[" * 5000 recurses past the limit
+            check_value("frame", content)
+        except (ValueError, RecursionError, BadRequest):  # "[" * 5000 recurses past the limit
             await self.close(code=CLOSE_BAD_DATA)
             return
         await self.receive_json(content)
@@ -187,10 +195,12 @@ class ComponentConsumer(AsyncJsonWebsocketConsumer):
         """Send an HTML fragment (the ws extension swaps it by element id)."""
         await self.send(text_data=str(html))
 
-    async def dispatch_event(self, event: str, payload: dict[str, Any] | None = None) -> None:
-        """Run `event` on this socket's component like an HTTP event, then send its HTML."""
+    async def dispatch_event(
+        self, event: str, payload: dict[str, Any] | None = None, source: Source = SERVER
+    ) -> None:
+        """Run `event` from `source` on this socket's component, then send its HTML."""
         try:
-            html = await database_sync_to_async(self._dispatch)(event, dict(payload or {}))
+            html = await database_sync_to_async(self._dispatch)(event, dict(payload or {}), source)
         except ComponentError as exc:
             await self.send_json({"error": exc.message})
             return
@@ -203,7 +213,7 @@ class ComponentConsumer(AsyncJsonWebsocketConsumer):
         """Params for this socket's component (default: the URL route's kwargs)."""
         return dict(self.scope.get("url_route", {}).get("kwargs", {}))
 
-    def _dispatch(self, event: str, payload: dict[str, Any]) -> str:
+    def _dispatch(self, event: str, payload: dict[str, Any], source: Source) -> str:
         cls = registry.get(self.component_name)
         if self.component is None:
             self.component = cls.load(
@@ -213,7 +223,7 @@ class ComponentConsumer(AsyncJsonWebsocketConsumer):
             )
         else:
             cls.check_access(self.user, self.permission_classes)
-        self.component.handle_event(event, payload)
+        self.component.handle_event(event, payload, source)
         return self.component.render()
 
     # -- channel-layer messages ------------------------------------------------------------

@@ -13,6 +13,7 @@ from component_framework.adapters.django_model import DjangoModelComponent
 from component_framework.adapters.django_views import CacheMixin, OptimisticMixin
 from component_framework.core import registry
 from component_framework.core.component import Component
+from component_framework.core.dispatch import reachable, server_only
 from component_framework.core.form import FormComponent
 from component_framework.core.permissions import (
     AllowAny,
@@ -58,6 +59,16 @@ class CounterComponent(Component):
     def on_reset(self) -> None:
         self.calls.append("reset")
         self.state["count"] = 0
+
+    @server_only
+    def on_server_add(self, amount: int = 1) -> None:
+        """Only the server may run it (as a channel-layer push does)."""
+        self.calls.append("server_add")
+        self.state["count"] += amount
+
+    @reachable("http", "socket")
+    def on_ping(self) -> None:
+        self.calls.append("ping")
 
     def _private(self) -> None:
         self.calls.append("_private")

@@ -61,6 +61,7 @@ def test_handler_events_lists_on_methods():
         "echo",
         "missing_object",
         "reset",
+        "ping",
     }
 
 
