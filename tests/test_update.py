@@ -289,6 +289,7 @@ LOCAL_COMPONENT = '''"""A component this project added on its own."""
 
 from component_framework.core import registry
 from component_framework.core.component import Component
+from component_framework.core.permissions import IsStaff
 
 
 @registry.register("local_greeting")
@@ -296,6 +297,7 @@ class GreetingComponent(Component):
     """Greets someone and counts the greetings."""
 
     template_name = "admin_panel/local_greeting.html"
+    permission_classes = [IsStaff]
 
     def mount(self) -> None:
         self.state = {"name": self.params.get("name", "world"), "greetings": 0}

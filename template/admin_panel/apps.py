@@ -7,7 +7,7 @@ class AdminPanelConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from . import access, audit, components  # noqa: F401 - importing registers components
+        from . import access, audit
 
         audit.connect_signals()
         access.connect_signals()

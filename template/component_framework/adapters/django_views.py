@@ -26,7 +26,8 @@ from __future__ import annotations
 
 import codecs
 import urllib.parse
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from django.core.exceptions import BadRequest as DjangoBadRequest
@@ -55,7 +56,14 @@ from .cache import CacheMixin
 from .csrf import enforce_csrf
 from .optimistic import OptimisticMixin
 
-__all__ = ["CacheMixin", "ComponentView", "OptimisticMixin", "event_payload", "read_form"]
+__all__ = [
+    "CacheMixin",
+    "ComponentView",
+    "ExampleLoad",
+    "OptimisticMixin",
+    "event_payload",
+    "read_form",
+]
 
 #: POST fields that belong to the protocol, never passed to handlers.
 RESERVED_FIELDS = frozenset({"event", "state", "csrfmiddlewaretoken"})
@@ -124,6 +132,15 @@ def event_payload(data: QueryDict) -> dict[str, Any]:
     return payload
 
 
+@dataclass(frozen=True)
+class ExampleLoad:
+    """A first load of a `ComponentView` that succeeds: its URL kwargs and its query or
+    form fields (see `ComponentView.get_example_load()`)."""
+
+    url_kwargs: Mapping[str, Any] = field(default_factory=dict)
+    data: Mapping[str, str] = field(default_factory=dict)
+
+
 class ComponentView(View):
     """Serves the component registered as `component_name` (see module docstring)."""
 
@@ -149,6 +166,19 @@ class ComponentView(View):
         Never called for events: their params come back from the signed token.
         """
         return dict(kwargs)
+
+    @classmethod
+    def get_example_load(cls, user: Any) -> ExampleLoad:
+        """A first load that `user`, who may use this view, can make (default: no params).
+
+        Tests that load every component route (the project's security sweep) call it.
+        Override it when the first load needs parameters:
+
+            @classmethod
+            def get_example_load(cls, user):
+                return ExampleLoad(data={"user_id": str(user.pk)})
+        """
+        return ExampleLoad()
 
     def render_component(self, component: Component) -> HttpResponse:
         """200 HTML response for `component`, never cached by browsers or proxies."""
