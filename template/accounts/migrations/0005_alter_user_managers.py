@@ -2,6 +2,7 @@
 
 Django records the manager in the migration state; nothing changes in the database.
 """
+
 import accounts.models
 from django.db import migrations
 
