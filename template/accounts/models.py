@@ -1,8 +1,26 @@
+from typing import Any
+
 from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.models import UserManager as DjangoUserManager
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models.functions import Concat
 
+from .lookalikes import validate_not_lookalike
 from .search import LETTERS, SEPARATOR, SPELLED, SearchKey
+
+
+class UserManager(DjangoUserManager):
+    """Django's user manager; `create_user` and `create_superuser` (so `createsuperuser`
+    too) refuse a username that looks like an existing one (accounts/lookalikes.py)."""
+
+    def create_user(self, username: str, *args: Any, **kwargs: Any) -> Any:
+        validate_not_lookalike(self.all(), username)
+        return super().create_user(username, *args, **kwargs)
+
+    def create_superuser(self, username: str, *args: Any, **kwargs: Any) -> Any:
+        validate_not_lookalike(self.all(), username)
+        return super().create_superuser(username, *args, **kwargs)
 
 
 class User(AbstractUser):
@@ -24,6 +42,20 @@ class User(AbstractUser):
         db_persist=True,
     )
 
+    objects = UserManager()
+
     class Meta(AbstractUser.Meta):
         swappable = "AUTH_USER_MODEL"
         db_table = "accounts_user"
+
+    def clean(self) -> None:
+        """Normalise as Django does (NFKC username), and refuse a look-alike username."""
+        typed = self.username
+        super().clean()
+        if not isinstance(typed, str) or not typed:
+            return  # a form whose username field already failed leaves it empty
+        others = type(self)._default_manager.exclude(pk=self.pk)
+        try:
+            validate_not_lookalike(others, typed)
+        except ValidationError as error:
+            raise ValidationError({"username": error}) from None

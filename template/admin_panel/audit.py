@@ -74,6 +74,13 @@ EXCLUDED_MODELS: frozenset[str] = frozenset(
         "admin_panel.useractivity",
         # Derived numbers, recomputable from the audited data at any time.
         "admin_panel.kpimonth",
+        # django-axes' failed-login counters: written by anonymous visitors on every failed
+        # login (a password-guessing run would flood the feed) and holding the usernames
+        # they typed, which can be a mistyped password.
+        "axes.accessattempt",
+        "axes.accessattemptexpiration",
+        "axes.accessfailurelog",
+        "axes.accesslog",
     }
 )
 

@@ -17,6 +17,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
 from pydantic import BaseModel, ConfigDict, EmailStr, StringConstraints, field_validator
 
+from accounts.lookalikes import find_lookalike, lookalike_error
 from component_framework.adapters.django_views import OptimisticMixin
 from component_framework.core import registry
 from component_framework.core.form import FormComponent
@@ -63,8 +64,14 @@ class UserEditSchema(BaseModel):
     def username_is_valid(cls, value: str) -> str:
         if not value:
             raise ValueError("Username cannot be blank.")
+        # Checked as it will be stored (NFKC, as Django's normalize_username); kept as typed
+        # until then, so that a look-alike's refusal can tell full-width letters from plain.
+        stored = User.normalize_username(value)
+        limit = User._meta.get_field("username").max_length
+        if len(stored) > limit:  # NFKC can lengthen a name (the "ff" ligature)
+            raise ValueError(f"Use at most {limit} characters in a username.")
         try:
-            UnicodeUsernameValidator()(value)
+            UnicodeUsernameValidator()(stored)
         except DjangoValidationError:
             raise ValueError(
                 "Use only letters, digits and the characters @ . + - _ in a username."
@@ -126,6 +133,7 @@ class UserEditComponent(OptimisticMixin, FormComponent):
             if not self.errors:
                 for name in (*TEXT_FIELDS, *FLAGS):
                     setattr(target, name, getattr(data, name))
+                target.username = User.normalize_username(data.username)
                 try:
                     with transaction.atomic():
                         target.save()
@@ -202,8 +210,10 @@ class UserEditComponent(OptimisticMixin, FormComponent):
     def _uniqueness_errors(target: Any, data: UserEditSchema) -> dict[str, str]:
         errors: dict[str, str] = {}
         others = User.objects.exclude(pk=target.pk)
-        if others.filter(username__iexact=data.username).exists():
+        if others.filter(username=data.username).exists():
             errors["username"] = "A user with that username already exists."
+        elif (existing := find_lookalike(others, data.username)) is not None:
+            errors["username"] = lookalike_error(existing).messages[0]
         if others.filter(email__iexact=data.email).exists():
             errors["email"] = "A user with that email address already exists."
         return errors

@@ -81,7 +81,10 @@ def test_seeding_clears_the_stored_kpi_months():
 def test_demo_users_can_share_a_given_password(client):
     seed(users=3, admin_password="Demo-password-42", user_password="Shared-password-7")
     user = demo_users().first()
-    assert client.login(username=user.username, password="Shared-password-7")
+    credentials = {"username": user.username, "password": "Shared-password-7"}
+    response = client.post("/accounts/login/", credentials)
+    assert response.status_code == 302
+    assert client.session["_auth_user_id"] == str(user.pk)
 
 
 def test_demo_users_cannot_log_in_without_a_user_password():

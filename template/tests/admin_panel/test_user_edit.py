@@ -120,7 +120,7 @@ def test_username_rules(editor, staff, member, field, value, message):
 def test_username_and_email_must_be_unique(editor, staff, member, make_user):
     make_user("taken", email="taken@example.com")
     component = submit(
-        editor(staff, member), form_of(member, username="TAKEN", email="Taken@Example.com")
+        editor(staff, member), form_of(member, username="taken", email="Taken@Example.com")
     )
     assert "already exists" in component.errors["username"]
     assert "already exists" in component.errors["email"]

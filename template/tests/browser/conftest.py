@@ -55,6 +55,7 @@ ACCOUNTS = [
     Account("br_role", "br_role@example.com"),
     Account("br_feed", "br_feed@example.com"),
     Account("br_missed", "br_missed@example.com", first_name="Before"),
+    Account("br_locked", "br_locked@example.com", _password()),
 ]
 PASSWORDS = {a.username: a.password for a in ACCOUNTS if a.password}
 
@@ -106,13 +107,15 @@ def browser() -> Iterator[Browser]:
 
 
 class Contexts:
-    """Browser contexts of one test; closed (and checked for script errors) afterwards."""
+    """Browser contexts of one test; closed (and checked for script errors and
+    Content-Security-Policy violations) afterwards."""
 
     def __init__(self, browser: Browser, server: PanelServer) -> None:
         self.browser = browser
         self.server = server
         self.opened: list[BrowserContext] = []
         self.page_errors: list[str] = []
+        self.csp_violations: list[str] = []
 
     def new(
         self, storage_state: Any = None, viewport: dict[str, int] | None = None
@@ -123,10 +126,14 @@ class Contexts:
             viewport=viewport or DESKTOP,
         )
         context.set_default_timeout(TIMEOUT)
+        context.expose_function("reportCspViolation", self.report_violation)
         context.add_init_script(INIT_SCRIPT)
         context.on("page", self.watch)
         self.opened.append(context)
         return context
+
+    def report_violation(self, violation: str) -> None:
+        self.csp_violations.append(violation)
 
     def watch(self, page: Page) -> None:
         page.on("pageerror", lambda error: self.page_errors.append(f"{page.url}: {error}"))
@@ -142,6 +149,7 @@ def contexts(browser: Browser, panel_server: PanelServer) -> Iterator[Contexts]:
     yield opened
     opened.close()
     assert not opened.page_errors, f"JavaScript errors: {opened.page_errors}"
+    assert not opened.csp_violations, f"Content-Security-Policy violations: {opened.csp_violations}"
 
 
 @pytest.fixture(scope="package")

@@ -109,9 +109,12 @@ class Held:
         route.continue_()
 
 
+# Every `wait_for_function` predicate is an arrow function: Playwright evaluates it once, and
+# polls the function it got. A plain expression is evaluated again on every poll with
+# `eval`, which the page's Content-Security-Policy refuses.
 def open_page(page):
     page.goto(page.base + "/t/page/")
-    page.wait_for_function("window.htmx && window.sent.length > 0")
+    page.wait_for_function("() => window.htmx && window.sent.length > 0")
     return page.locator("[data-cf-state]")
 
 
@@ -137,10 +140,10 @@ def test_error_restores_the_exact_dom_and_shows_text(page):
     before = root.evaluate("el => el.outerHTML")
     held = Held(page)
     page.click("button.fail")
-    page.wait_for_function("document.querySelector('.label').textContent === 'Saving...'")
+    page.wait_for_function("() => document.querySelector('.label').textContent === 'Saving...'")
     assert page.is_visible(".spinner")
     held.release()
-    page.wait_for_function("document.querySelector('[data-cf-error]').textContent !== ''")
+    page.wait_for_function("() => document.querySelector('[data-cf-error]').textContent !== ''")
     assert page.text_content("[data-cf-error]") == "That row is gone."
     after = root.evaluate(
         "el => { const c = el.cloneNode(true);"
@@ -158,7 +161,7 @@ def test_refusal_stays_inline_with_django_htmx_debug_helper(page, settings):
     root = open_page(page)
     assert page.locator("script[src*='django-htmx']").count() == 1
     page.click("button.fail")
-    page.wait_for_function("document.querySelector('[data-cf-error]').textContent !== ''")
+    page.wait_for_function("() => document.querySelector('[data-cf-error]').textContent !== ''")
     assert page.text_content("[data-cf-error]") == "That row is gone."
     assert page.title() == "component-client test page"
     assert root.count() == 1
@@ -168,7 +171,7 @@ def test_refusal_stays_inline_with_django_htmx_debug_helper(page, settings):
 def test_json_error_is_shown_as_text_never_html(page):
     open_page(page)
     page.click("button.evil")
-    page.wait_for_function("document.querySelector('[data-cf-error]').textContent !== ''")
+    page.wait_for_function("() => document.querySelector('[data-cf-error]').textContent !== ''")
     assert "<img src=x onerror=window.pwned=1>" in page.text_content("[data-cf-error]")
     assert page.locator("[data-cf-error] img").count() == 0
     assert page.evaluate("window.pwned") is None
@@ -180,7 +183,7 @@ def test_events_in_flight_are_queued_in_order_not_dropped(page):
     held = Held(page)
     for _ in range(3):
         page.click("button.add")
-    page.wait_for_function("document.querySelector('.label').textContent === 'Saving...'")
+    page.wait_for_function("() => document.querySelector('.label').textContent === 'Saving...'")
     assert len(held.requests) == 1  # the other two wait in the queue
     for expected in (1, 2):
         with page.expect_request("**/t/browser/"):  # the next queued event goes out
@@ -211,7 +214,7 @@ def test_response_for_a_root_that_left_the_page_is_discarded(page):
     )
     with page.expect_response("**/t/browser/"):
         held.release()
-    page.wait_for_function("window.discarded !== undefined")
+    page.wait_for_function("() => window.discarded !== undefined")
     assert page.evaluate("window.discarded") == page.get_attribute("[data-cf-state]", "data-cf-id")
     # The component is not left busy: the next event goes out (and is applied).
     with page.expect_request("**/t/browser/"):
@@ -231,12 +234,12 @@ def test_resume_is_sent_on_every_open_and_lists_are_trimmed(page):
         ' \'<ul id="rows" hx-swap-oob="afterbegin">'
         '<li data-cf-item="20">20</li><li data-cf-item="21">21</li></ul>\'})'
     )
-    page.wait_for_function("document.querySelectorAll('#rows li').length === 3")
+    page.wait_for_function("() => document.querySelectorAll('#rows li').length === 3")
     assert page.eval_on_selector_all("#rows li", "els => els.map(e => e.textContent)") == [
         "20",
         "21",
         "7",
     ]
     page.evaluate("() => window.sockets[0].onclose({code: 1006})")
-    page.wait_for_function("window.sent.length === 2", timeout=10_000)
+    page.wait_for_function("() => window.sent.length === 2", timeout=10_000)
     assert json.loads(page.evaluate("window.sent[1]")) == {"type": "resume", "last_id": 21}
