@@ -10,12 +10,15 @@ that command. SQLite creates its file on first use and needs neither.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import psycopg
 from django.core.checks import CheckMessage, Error
 from django.db import DEFAULT_DB_ALIAS, connections
-from psycopg import sql
+
+# psycopg is installed in PostgreSQL projects only, so the functions that are given
+# connection parameters (which `connection_params` returns for PostgreSQL only) import it.
+if TYPE_CHECKING:
+    import psycopg
 
 # Seconds to wait for the server: long enough for a remote host, short enough to fail
 # before the pool's own timeout.
@@ -52,6 +55,8 @@ def _one_line(error: Exception) -> str:
 
 
 def _connect(params: dict[str, Any], dbname: str | None = None) -> psycopg.Connection:
+    import psycopg
+
     return psycopg.connect(**{**params, "dbname": dbname or params["dbname"]}, autocommit=True)
 
 
@@ -61,6 +66,8 @@ def database_exists(params: dict[str, Any]) -> bool:
     Raises DatabaseSetupError when it cannot tell (server unreachable, login refused) or
     when the database exists but refuses the connection.
     """
+    import psycopg
+
     try:
         with _connect(params):
             return True
@@ -83,6 +90,9 @@ def database_exists(params: dict[str, Any]) -> bool:
 
 def create_database(params: dict[str, Any]) -> bool:
     """Create the database of `params` unless it exists; True when this call created it."""
+    import psycopg
+    from psycopg import sql
+
     if database_exists(params):
         return False
     name = params["dbname"]

@@ -11,11 +11,9 @@ import uuid
 from collections.abc import Iterator
 from io import StringIO
 
-import psycopg
 import pytest
 from django.core.management import call_command
 from django.db import connection
-from psycopg import sql
 
 from admin_panel.database import (
     MAINTENANCE_DATABASE,
@@ -33,6 +31,9 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def new_database() -> Iterator[dict]:
     """PostgreSQL connection parameters of a database that does not exist yet."""
+    import psycopg  # installed in PostgreSQL projects only
+    from psycopg import sql
+
     params = connection_params()
     assert params is not None, "only for PostgreSQL"
     params["dbname"] = f"{connection.settings_dict['NAME']}_{uuid.uuid4().hex[:8]}"
