@@ -9,6 +9,7 @@ per-rendering timings (also under pytest-xdist, through the reports' user_proper
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -213,6 +214,16 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
         terminalreporter.write_line(f"{rendering}: {total:.1f}s in all")
         for step, seconds in steps:
             terminalreporter.write_line(f"    {seconds:7.1f}  {step}")
+
+
+def readme_setup_command(project: Path) -> str:
+    """The rendered README's set-up command (its first shell line), without the server it starts."""
+    readme = (project / "README.md").read_text(encoding="utf-8")
+    found = re.search(r"```bash\n(.+)\n```", readme)
+    assert found, "the rendered README has no shell command"
+    *setup, serve = found.group(1).split(" && ")
+    assert serve.startswith(("uv run uvicorn", "uv run daphne")), f"not a server: {serve}"
+    return " && ".join(setup)
 
 
 def iter_files(root: Path) -> Iterator[Path]:

@@ -93,3 +93,58 @@ def test_tests_named_by_the_docs_exist() -> None:
             assert path in rendered_names, f"{page.name} names {path}, which does not exist"
         for name in re.findall(r"`(test_\w+)`", text):
             assert re.search(rf"def {name}\(", test_sources), f"{page.name} names {name}"
+
+
+# Documents a newcomer reads that may tell them to run Copier.
+COPIER_DOCUMENTS = [
+    REPO / "README.md",
+    REPO / "CHANGELOG.md",
+    TEMPLATE / "README.md.jinja",
+    *sorted(DOCS.glob("*.md")),
+]
+FENCED_BLOCK = re.compile(r"^\s*```[^\n]*\n(.*?)^\s*```", re.MULTILINE | re.DOTALL)
+INLINE_CODE = re.compile(r"`([^`\n]+)`")
+# `copier <command>` followed by an argument: a command to run, not the command's name.
+COPIER_RUN = re.compile(r"(\S*\s*)\bcopier (copy|update|recopy) +[^\s`]")
+
+
+def copier_runs(path: Path) -> list[tuple[str, str]]:
+    """(subcommand, line) of every Copier command the document tells its reader to run."""
+    text = path.read_text(encoding="utf-8")
+    code = FENCED_BLOCK.findall(text) + INLINE_CODE.findall(FENCED_BLOCK.sub("", text))
+    return [
+        (match.group(2), line.strip())
+        for snippet in code
+        for line in snippet.splitlines()
+        for match in COPIER_RUN.finditer(line)
+    ]
+
+
+def test_documents_run_copier_with_uvx() -> None:
+    # A newcomer may not have Copier: `uvx copier` (uv's tool runner) needs nothing installed.
+    problems = [
+        f"{path.relative_to(REPO)}: {line}"
+        for path in COPIER_DOCUMENTS
+        for _, line in copier_runs(path)
+        if not re.search(r"\buvx copier (copy|update|recopy)\b", line)
+    ]
+    assert not problems, "say `uvx copier`:\n" + "\n".join(problems)
+    assert copier_runs(TEMPLATE / "README.md.jinja"), "the project README shows no update command"
+
+
+def test_documents_that_copy_warn_where_the_source_is_recorded() -> None:
+    # `copier update` reads the source from `_src_path`: a relative path copied from breaks it.
+    copying = [path for path in COPIER_DOCUMENTS if "copy" in dict(copier_runs(path))]
+    assert REPO / "docs" / "quickstart.md" in copying
+    for path in [*copying, TEMPLATE / "README.md.jinja"]:
+        text = path.read_text(encoding="utf-8")
+        assert "`_src_path`" in text and "relative" in text, path.relative_to(REPO)
+
+
+def test_readme_map_links_every_docs_page() -> None:
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    map_section = readme.split("\n## Map\n", 1)[1]
+    linked = set(re.findall(r"\]\(docs/([\w-]+\.md)\)", map_section))
+
+    missing = sorted({page.name for page in DOCS.glob("*.md")} - linked)
+    assert not missing, f"README.md's Map does not link: {', '.join(missing)}"

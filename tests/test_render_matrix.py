@@ -34,6 +34,7 @@ from conftest import (
     POSTGRES_URL,
     REDIS_URL,
     iter_files,
+    readme_setup_command,
     record_timings,
     run,
     template_questions,
@@ -163,16 +164,10 @@ def _jinja_sources(template_src: Path) -> list[Path]:
     ]
 
 
-def _create_postgres_database(rendering: Rendering) -> None:
-    """Give a PostgreSQL rendering its own (unique, empty) database, as a new project would."""
-    name = rendering.data["project_slug"]
-    script = (
-        "import psycopg, sys\n"
-        f"with psycopg.connect({POSTGRES_URL + '/postgres'!r}, autocommit=True) as c:\n"
-        f"    c.execute('DROP DATABASE IF EXISTS {name}')\n"
-        f"    c.execute('CREATE DATABASE {name}')\n"
-    )
-    rendering.run([uv_executable(), "run", "python", "-c", script], "create PostgreSQL database")
+def _run_readme_setup(rendering: Rendering) -> None:
+    """Set a PostgreSQL rendering up as its README says, which creates its (unique) database."""
+    command = readme_setup_command(rendering.path)
+    rendering.run(["bash", "-c", command], "README setup (createdb, migrate, seed_demo)")
 
 
 def _drop_postgres_database(rendering: Rendering) -> None:
@@ -223,7 +218,7 @@ def make_rendering(
     result.timings.append(("copier copy", time.monotonic() - started))
     result.run([uv_executable(), "sync"], "uv sync")
     if result.answer("database") == "postgresql":
-        _create_postgres_database(result)
+        _run_readme_setup(result)
     return result
 
 

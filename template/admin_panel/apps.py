@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.core import checks
 
 
 class AdminPanelConfig(AppConfig):
@@ -8,6 +9,8 @@ class AdminPanelConfig(AppConfig):
 
     def ready(self) -> None:
         from . import access, audit
+        from .database import check_database_exists
 
         audit.connect_signals()
         access.connect_signals()
+        checks.register(check_database_exists, checks.Tags.database)
