@@ -133,8 +133,11 @@ def main() -> int:
     if not answers_file.is_file():
         sys.exit(f"{project} is not a project rendered from this template (no {answers_file.name})")
     answers = yaml.safe_load(answers_file.read_text(encoding="utf-8"))
-    shutil.rmtree(project / "bench", ignore_errors=True)
-    shutil.copytree(BENCH_DIR, project / "bench", ignore=shutil.ignore_patterns("__pycache__"))
+    copy = project / "bench"
+    if copy.exists() and not (copy / "benchlib.py").is_file():
+        sys.exit(f"{copy} is not a copy of this folder: move it away first")
+    shutil.rmtree(copy, ignore_errors=True)
+    shutil.copytree(BENCH_DIR, copy, ignore=shutil.ignore_patterns("__pycache__"))
 
     chosen = [
         bench
