@@ -84,8 +84,8 @@ def project_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
     env["UV_CACHE_DIR"] = shared_uv_cache()
     env.setdefault("UV_LINK_MODE", "copy" if sys.platform == "darwin" else "hardlink")
     env["PYTHONDONTWRITEBYTECODE"] = "1"
-    # Four renderings share two cores: their reliability load tests run 15 s instead of 60 s
-    # (the test prints which; `RELIABILITY_LOAD_SECONDS=60 uv run pytest` for the full run).
+    # Four renderings share two cores: the load drill (drills/test_load.py) runs 15 s instead
+    # of 60 s in each (it prints which; `RELIABILITY_LOAD_SECONDS=60 uv run pytest` for 60 s).
     env.setdefault("RELIABILITY_LOAD_SECONDS", "15")
     env.update(extra or {})
     return env
@@ -159,7 +159,16 @@ def _template_files() -> list[Path]:
             check=True,
         ).stdout
         return [Path(name) for name in listed.split("\0") if name and (REPO / name).is_file()]
-    skip = {".git", ".venv", "demo", "__pycache__", ".pytest_cache", ".ruff_cache", "site"}
+    skip = {
+        ".git",
+        ".venv",
+        ".bench",
+        "demo",
+        "__pycache__",
+        ".pytest_cache",
+        ".ruff_cache",
+        "site",
+    }
     return [
         path.relative_to(REPO)
         for path in REPO.rglob("*")
@@ -236,7 +245,13 @@ def iter_files(root: Path) -> Iterator[Path]:
 
 # Longest first: under `-n auto --dist loadscope` each class/module goes to one worker in
 # collection order, so starting the slow renderings early keeps the wall time short.
-_SLOW_FIRST = ("TestPostgresqlRedisDaphne", "TestDefaults", "test_update.py", "test_render_matrix")
+_SLOW_FIRST = (
+    "TestPostgresqlRedisDaphne",
+    "TestDefaults",
+    "test_bench.py",
+    "test_update.py",
+    "test_render_matrix",
+)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

@@ -75,12 +75,11 @@ def test_every_environment_variable_of_the_settings_is_documented() -> None:
 
 
 def test_tests_named_by_the_docs_exist() -> None:
-    # Test modules of optional features carry a Copier condition in their name.
-    test_sources = "\n".join(
-        path.read_text(encoding="utf-8")
-        for path in (TEMPLATE / "tests").rglob("*test_*.py*")
-        if path.is_file()
-    )
+    # The rendered project's tests, the drills and the template's own tests; test modules of
+    # optional features carry a Copier condition in their name.
+    sources = [*(TEMPLATE / "tests").rglob("*test_*.py*"), *(REPO / "drills").glob("test_*.py")]
+    sources += (REPO / "tests").glob("test_*.py")
+    test_sources = "\n".join(path.read_text(encoding="utf-8") for path in sources if path.is_file())
     # ... as in a rendering: the paths with their conditions taken out.
     rendered_names = {
         re.sub(r"\{% if [^%]*%\}(.*?)\{% endif %\}", r"\1", str(path.relative_to(TEMPLATE)))
@@ -89,8 +88,10 @@ def test_tests_named_by_the_docs_exist() -> None:
     }
     for page in DOCS.glob("*.md"):
         text = page.read_text(encoding="utf-8")
-        for path in re.findall(r"`(tests/[\w/]+\.py)`", text):
-            assert path in rendered_names, f"{page.name} names {path}, which does not exist"
+        for path in re.findall(r"`((?:tests|drills|bench)/[\w/]+\.py)`", text):
+            # A path of the rendered project, else one of the template repository.
+            exists = path in rendered_names or (REPO / path).is_file()
+            assert exists, f"{page.name} names {path}, which does not exist"
         for name in re.findall(r"`(test_\w+)`", text):
             assert re.search(rf"def {name}\(", test_sources), f"{page.name} names {name}"
 

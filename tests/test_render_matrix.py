@@ -12,6 +12,11 @@ Which rendered tests run where is a deliberate choice, visible in the test ids
 (marker `browser`, Playwright driving Debian's Chromium) are slow, so they run in the
 `defaults` rendering only; the others run their suite with `-m "not browser"`.
 
+The drills (`drills/`: several server processes, faults, load, hostile input, query plans)
+are the template's, not the project's: `test_drills_pass` copies them into each rendering,
+runs the files `DRILLS` selects for its answers with the rendering's own virtualenv (plus
+the drills' own dependencies), and takes the copy away again.
+
 The `defaults` rendering takes every default, project slug included (so it is exactly what a
 newcomer gets); it still shares nothing with the other renderings: SQLite lives in its own
 directory and the rendered test settings prefix every Redis key and channel name per process.
@@ -22,6 +27,7 @@ from __future__ import annotations
 
 import re
 import secrets
+import shutil
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -33,6 +39,7 @@ import pytest
 from conftest import (
     POSTGRES_URL,
     REDIS_URL,
+    REPO,
     iter_files,
     readme_setup_command,
     record_timings,
@@ -123,6 +130,26 @@ TEXT_SUFFIXES = {
 JINJA_SPAN = re.compile(r"\{\{.*?\}\}|\{%.*?%\}", re.DOTALL)
 JINJA_OPEN = re.compile(r"\{\{|\{%|\{#")
 
+# Every file of drills/ that holds tests, and the answers that must be true (non-empty) for it
+# to apply to a rendering: the live feed's drills need the feed, the multi-process ones Redis.
+DRILLS: dict[str, tuple[str, ...]] = {
+    "test_database_unavailable.py": (),
+    "test_faults_database.py": (),
+    "test_hostile_http.py": (),
+    "test_load.py": (),
+    "test_revocation.py": (),
+    "test_rollback.py": (),
+    "test_user_search_indexes.py": (),
+    "test_feed_delivery.py": ("use_audit_feed",),
+    "test_hostile_ws.py": ("use_audit_feed",),
+    "test_revocation_sockets.py": ("use_audit_feed",),
+    "test_faults_redis.py": ("redis_url", "use_audit_feed"),
+    "test_multiworker_feed.py": ("redis_url", "use_audit_feed"),
+    "test_multiworker_cache.py": ("redis_url", "use_metrics"),
+}
+# What the drills import beyond a rendering's own dev dependencies.
+DRILL_DEPENDENCIES = ("websockets>=13", "hypothesis>=6.100")
+
 PRODUCTION_ENV = {
     "DEBUG": "false",
     "SECRET_KEY": secrets.token_urlsafe(64),
@@ -152,6 +179,10 @@ class Rendering:
 
     def answer(self, key: str) -> object:
         return self.data.get(key, template_questions()[key].get("default"))
+
+    def drills(self) -> list[str]:
+        """The drill files that apply to this rendering's answers."""
+        return [name for name, needs in DRILLS.items() if all(self.answer(k) for k in needs)]
 
 
 def _jinja_sources(template_src: Path) -> list[Path]:
@@ -357,6 +388,28 @@ class RenderingChecks:
         summary = output.strip().splitlines()[-1].strip("= ")
         step, seconds = rendering.timings[-1]
         rendering.timings[-1] = (f"{step}: {summary}", seconds)
+
+    def test_drills_pass(self, rendering: Rendering, template_src: Path) -> None:
+        copy = rendering.path / "drills"
+        shutil.copytree(template_src / "drills", copy)
+        try:
+            with_dependencies = [arg for dep in DRILL_DEPENDENCIES for arg in ("--with", dep)]
+            files = [f"drills/{name}" for name in rendering.drills()]
+            pytest_command = ["pytest", "-p", "no:cacheprovider", *files]
+            output = rendering.run(
+                [uv_executable(), "run", *with_dependencies, *pytest_command],
+                f"drills ({len(files)} files)",
+            )
+        finally:
+            shutil.rmtree(copy)
+            shutil.rmtree(rendering.path / ".hypothesis", ignore_errors=True)
+        summary = output.strip().splitlines()[-1].strip("= ")
+        step, seconds = rendering.timings[-1]
+        rendering.timings[-1] = (f"{step}: {summary}", seconds)
+
+
+def test_every_drill_is_selected_for_the_renderings_it_applies_to() -> None:
+    assert set(DRILLS) == {path.name for path in (REPO / "drills").glob("test_*.py")}
 
 
 class TestDefaults(RenderingChecks):

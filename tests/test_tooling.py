@@ -1,4 +1,4 @@
-"""The template repository's own Python (tests, scripts) passes its linters."""
+"""The template repository's own Python (tests, scripts, benchmarks, drills) passes its linters."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import sys
 
 from conftest import REPO
 
-OWN_CODE = ["tests", "scripts"]
+OWN_CODE = ["tests", "scripts", "bench", "drills"]
 
 
 def test_ruff_check_passes_on_own_code() -> None:

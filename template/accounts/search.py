@@ -5,14 +5,14 @@ the email, upper-cased, on two lines, with the punctuation of usernames and emai
 spelled as lowercase letters (`SPELLED` as `LETTERS`: `.` as `q`, `@` as `z`, ...):
 `Ana.Lee` and `ana.lee@example.com` give `ANAqLEE` newline `ANAqLEEzEXAMPLEqCOM`.
 
-Why this shape (numbers in docs/performance.md):
+Why this shape:
 
 * Upper-casing makes a plain, case-sensitive `LIKE` on one stored column the whole
-  case-insensitive test. Reading it costs a quarter of `UPPER(username) LIKE ... OR
-  UPPER(email) LIKE ...`, which a search pays on every row it looks at.
+  case-insensitive test, much cheaper than `UPPER(username) LIKE ... OR UPPER(email) LIKE
+  ...`, which a search would pay on every row it looks at.
 * pg_trgm splits text into words at every character that is not a letter or a digit, so an
   index on the raw text cannot see "r.sa" as one piece: it looks up "words ending in r" and
-  "words starting with sa" and rechecks tens of thousands of rows. Spelled `RqSA`, the term
+  "words starting with sa" and rechecks every row holding either. Spelled `RqSA`, the term
   is one word with strong trigrams, and a term of punctuation only (`!!!`) has trigrams at
   all. Upper-casing removed every ASCII lowercase letter, so the letters that stand for
   punctuation cannot be confused with letters of the text: the match stays exact, `LIKE`

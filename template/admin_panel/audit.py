@@ -6,9 +6,9 @@ How it works, in the order things happen:
    the acting user and client IP in a context variable. Context variables follow the code
    into `sync_to_async` threads and back, so the actor is right under ASGI and WSGI alike.
 2. `post_init` keeps a shallow copy of each loaded instance's field values (a C-level
-   `dict.copy`; mutable JSON values are deep-copied). Measured on SQLite: +1.3 µs per
-   loaded instance, and an audited save costs its own UPDATE plus the entry's INSERT; a
-   `pre_save` re-fetch of the row instead would add a SELECT (about +180 µs) to every save.
+   `dict.copy`; mutable JSON values are deep-copied): loading stays almost free, and an
+   audited save costs its own UPDATE plus the entry's INSERT, where a `pre_save` re-fetch
+   of the row would add a SELECT to every save.
 3. `post_save`, `post_delete` and `m2m_changed` write the entry (one INSERT, `_insert`)
    in the same transaction as the change, so a rolled-back change leaves no entry. The
    panel's own writes run in a transaction; code that saves in autocommit mode gets the
@@ -265,9 +265,9 @@ def _record(instance: models.Model, action: str, changes: dict[str, Any], using:
 def _insert(entry: AuditEntry, using: str) -> None:
     """Write `entry` with one INSERT and give it its id.
 
-    The ORM's `save()` costs twice the database write here (measured with
-    bench/audit_overhead.py), and every audited save pays it: the values go through the same
-    field adapters `save()` uses, without the model-save machinery around them. So an
+    Every audited save pays for this write, so it skips the ORM's `save()` machinery, which
+    costs more than the write itself: the values go through the same field adapters `save()`
+    uses, without the model-save machinery around them. So an
     `AuditEntry` sends no pre_save/post_save of its own: listen to `entry_committed`.
     """
     connection = connections[using]

@@ -1,5 +1,5 @@
 """The user table's queries: pages of users, newest first, with or without a search, at a cost
-that does not grow with the number of users (figures in docs/performance.md).
+that does not grow with the number of users.
 
 Rows are ordered by (date_joined, id), newest first, and paged by keyset: a page is "the
 next rows past this cursor", never an OFFSET into the whole table. Without a search every

@@ -1,4 +1,4 @@
-"""Indexes that keep the user table fast at a million rows (PostgreSQL only).
+"""Indexes that keep the user table fast however many users it holds (PostgreSQL only).
 
 * Trigram GIN indexes on exactly the expressions Django compiles `username__icontains` and
   `email__icontains` to on PostgreSQL: `UPPER("accounts_user"."username"::text) LIKE UPPER(%s)`.
@@ -7,9 +7,8 @@
 * A btree index on (date_joined DESC, id DESC): the user table's order, so page 1 and keyset
   pages read 25 index entries instead of sorting the table.
 * A larger statistics sample (1000) on the two indexed expressions. With the default (100)
-  the planner misjudges how many rows a 3-letter term like "tho" matches (60,000 instead of
-  9,000) and scans the table instead of using the index: 95 ms instead of 5 ms for the
-  capped count at a million users.
+  the planner overestimates how many rows a common 3-letter term like "tho" matches and
+  scans the whole table instead of using the index, even for the capped count.
 
 SQLite has neither pg_trgm nor a use for these indexes: there the migration does nothing.
 The indexes are made with SQL, so the autodetector does not see them (`makemigrations --check`

@@ -7,7 +7,7 @@
   `UPPER(username)` and `UPPER(email)`, which no query uses any more.
 
 Adding a stored generated column rewrites the user table: on PostgreSQL the table is locked
-while that runs (about a minute for a million users on 2 cores). SQLite rebuilds the table.
+while that runs, for a time that grows with the number of users. SQLite rebuilds the table.
 """
 
 from django.db import migrations, models

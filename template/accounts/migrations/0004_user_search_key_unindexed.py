@@ -1,19 +1,19 @@
 """A partial index of the users whose search key holds a character pg_trgm may not see.
 
 Terms made of such characters (`(((`, `a(b`, `€€€`; see accounts/search.py) give the
-trigram index nothing to look up, so their search read the whole table (50-120 ms for a
-million users). Only keys holding one of them can match such a term, and this index lists
-those users, usually none or a few: `UserPages` adds its condition to such a search.
+trigram index nothing to look up, so their search read the whole table. Only keys holding
+one of them can match such a term, and this index lists those users, usually none or a
+few: `UserPages` adds its condition to such a search.
 
-On PostgreSQL only. Building it reads the user table once (a few seconds for a million
-users), during which writes to the table wait.
+On PostgreSQL only. Building it reads the user table once, during which writes to the table
+wait.
 """
 
 from django.db import migrations
 
 INDEX = "accounts_user_search_key_unindexed"
 # accounts.search.UNINDEXED_KEY_PATTERN when this was written; the query's condition must be
-# this very text for the planner to use the index (tests/test_user_search_indexes.py).
+# this very text for the planner to use the index.
 PATTERN = r"[^0-9A-Za-z\n]"
 
 

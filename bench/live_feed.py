@@ -487,9 +487,7 @@ def main() -> None:
         ports = [free_port(), free_port()]
         for port in ports:
             servers.append(
-                subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
-                    server_command(port), cwd=PROJECT_DIR, env={**os.environ, **env}
-                )
+                subprocess.Popen(server_command(port), cwd=PROJECT_DIR, env={**os.environ, **env})
             )
         for port, server in zip(ports, servers, strict=True):
             wait_for_port(port, server)

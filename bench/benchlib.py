@@ -386,7 +386,7 @@ class Bench:
             username, email, first, last, joined, active = user_row(i)
             batch.append(
                 user_model(
-                    password="!",  # noqa: S106 - unusable: bench users never log in
+                    password="!",
                     username=username,
                     email=email,
                     first_name=first,

@@ -122,7 +122,7 @@ class ThrowawayRedis:
         executable = shutil.which("redis-server")
         assert executable, "the Redis drill needs redis-server on PATH (Debian: redis-server)"
         log = (self.work_dir / "redis.log").open("ab")
-        self.process = subprocess.Popen(  # noqa: S603 - fixed command
+        self.process = subprocess.Popen(
             [
                 executable,
                 "--port",
@@ -460,7 +460,7 @@ class Server:
         for _attempt in range(3):  # another process may take the free port first
             self.port = free_port()
             log = self.log_path.open("ab")
-            self.process = subprocess.Popen(  # noqa: S603 - fixed command, our interpreter
+            self.process = subprocess.Popen(
                 self.command(),
                 cwd=PROJECT_DIR,
                 env=self.cluster.env,
@@ -555,7 +555,7 @@ class Cluster:
         self.close()
 
     def manage(self, *args: str, extra_env: dict[str, str] | None = None) -> str:
-        result = subprocess.run(  # noqa: S603 - fixed command, our interpreter
+        result = subprocess.run(
             [sys.executable, "manage.py", *args],
             cwd=PROJECT_DIR,
             env={**self.env, **(extra_env or {})},

@@ -2,12 +2,10 @@
 
 `Browser` logs in with the login form (session cookie + CSRF cookie), loads components and
 posts events with the `X-CSRFToken` header, remembering each component's token, over a
-keep-alive connection.
-{%- if use_audit_feed %} `FeedWatcher` keeps a WebSocket on `ws/admin/audit/` open with the
+keep-alive connection. `FeedWatcher` keeps a WebSocket on `ws/admin/audit/` open with the
 `websockets` library, reconnects when it drops (to the next server when its own is gone,
 backing off from 0.2 to 1 s) and sends `{"type": "resume", "last_id": N}` after each
 (re)connect, exactly as component-client.js does; it records every entry id it receives.
-{%- endif %}
 """
 
 from __future__ import annotations
@@ -15,22 +13,18 @@ from __future__ import annotations
 import asyncio
 import html as html_lib
 import http.client
-{%- if use_audit_feed %}
 import json
-{%- endif %}
 import re
 import urllib.parse
-{%- if use_audit_feed %}
 from collections.abc import Iterable
-{%- endif %}
 from dataclasses import dataclass, field
 from typing import Any
 
 from .cluster import PASSWORD, Server
 
 HTTP_TIMEOUT = 30.0
-{% if use_audit_feed %}FEED_PATH = "/ws/admin/audit/"
-{% endif %}
+FEED_PATH = "/ws/admin/audit/"
+
 _STATE_RE = re.compile(r'\bdata-cf-state="([^"]*)"')
 _ITEM_RE = re.compile(r'data-cf-item="(\d+)"')
 _CSRF_INPUT_RE = re.compile(r'name="csrfmiddlewaretoken" value="([^"]+)"')
@@ -151,7 +145,6 @@ class Browser:
         return response
 
 
-{% if use_audit_feed -%}
 # -- a WebSocket client that behaves like the browser's feed --------------------------------------
 
 
@@ -234,7 +227,6 @@ class FeedWatcher:
         return sorted(set(expected) - self.seen)
 
 
-{% endif -%}
 def run_async(coroutine: Any) -> Any:
     """Run `coroutine` on a fresh event loop (the test thread has none running)."""
     return asyncio.run(coroutine)

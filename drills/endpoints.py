@@ -1,9 +1,10 @@
-"""The table every hostile-input and permission test is driven by: each component endpoint
+"""The table the hostile-input and revocation drills are driven by: each component endpoint
 of the panel, how it is first loaded, and one valid call of each of its events.
 
-`rendered_endpoints()` keeps the endpoints this rendering has (the metrics and audit-feed
-endpoints exist only when those features were chosen). Who may use each component is
-checked, for every route and event found in the URLconf, by `tests/test_component_security.py`.
+`rendered_endpoints()` keeps the endpoints the project has: the metrics and audit-feed
+endpoints exist only when those features were chosen, which their URL names tell. Who may use
+each component is checked, for every route and event found in the URLconf, by the project's own
+`tests/test_component_security.py`.
 """
 
 from __future__ import annotations
@@ -77,13 +78,9 @@ ENDPOINTS: tuple[Endpoint, ...] = (
         load_data=lambda t: {"user_id": str(t.member.pk)},
         events={"submit": _edit_form, "close": _no_args},
     ),
-{%- if use_metrics %}
     Endpoint("admin_metrics", "metrics", events={"refresh": _no_args}),
-{%- endif %}
-{%- if use_audit_feed %}
     # `new_entry` is server-only (`@server_only`): no event a browser may post.
     Endpoint("admin_audit_log", "audit_log"),
-{%- endif %}
 )
 
 
@@ -96,5 +93,5 @@ def _exists(url_name: str) -> bool:
 
 
 def rendered_endpoints() -> list[Endpoint]:
-    """The endpoints of this rendering (feature-switched ones only when rendered)."""
+    """The endpoints of this project (a switched-off feature has no URL name)."""
     return [endpoint for endpoint in ENDPOINTS if _exists(endpoint.url_name)]

@@ -1,5 +1,5 @@
-"""Fixtures of the reliability tests: one user per role, a target user, an isolated cache
-and a snapshot of what a refused request must never change."""
+"""Fixtures of the drills: one user per role, a target user, an isolated cache and a
+snapshot of what a refused request must never change."""
 
 from __future__ import annotations
 
@@ -17,6 +17,11 @@ from .endpoints import Targets
 
 PASSWORD = "reliability-password-0123"
 ROLES = ("anonymous", "non-staff", "staff", "superuser")
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # The project's own settings do not know this marker (its suite has no long scenarios).
+    config.addinivalue_line("markers", "slow: long scenario drills with a bounded runtime")
 
 
 @pytest.fixture(autouse=True)

@@ -31,7 +31,7 @@ from django.urls import NoReverseMatch, reverse
 
 from admin_panel.routing import websocket_urlpatterns
 
-from .clients import Browser{% if use_audit_feed %}, FeedWatcher{% endif %}, run_async
+from .clients import Browser, FeedWatcher, run_async
 from .cluster import Cluster, rss_mib
 from .conftest import CLUSTER_ACCOUNTS
 
@@ -63,8 +63,8 @@ class Mix:
     def __init__(self, target_ids: list[int]) -> None:
         self.users = reverse("admin_users")
         self.edit = reverse("admin_user_edit")
-        self.metrics = {% if use_metrics %}url_or_none("admin_metrics"){% else %}None{% endif %}
-        self.feed = {% if use_audit_feed %}url_or_none("admin_audit_log"){% else %}None{% endif %}
+        self.metrics = url_or_none("admin_metrics")
+        self.feed = url_or_none("admin_audit_log")
         self.targets = target_ids
         self.actions = [
             ("search", 20),
@@ -139,15 +139,11 @@ def test_load_50_events_a_second_and_200_sockets(tmp_path: Path):
             browser.login(f"rel_staff{i % 4}")
             assert browser.load(mix.users).status == 200
             pool.put(browser)
-{%- if use_audit_feed %}
         watchers: list[FeedWatcher] = []
-        for i in range(sockets):
+        for i in range(sockets):  # none when the project has no live feed
             # Sessions of the pool's browsers; the sockets spread over the servers.
             owner = pool.queue[i % pool.qsize()]
             watchers.append(FeedWatcher(owner, [servers[i % processes]], 0))
-{%- else %}
-        watchers: list = []  # no live feed in this project: no sockets
-{%- endif %}
         start_id = cluster.database.max_audit_id()
         for w in watchers:
             w.last_id = start_id

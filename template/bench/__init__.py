@@ -1,1 +1,0 @@
-"""Benchmarks: plain scripts, run as `uv run python bench/<name>.py [--short]`."""
