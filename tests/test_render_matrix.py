@@ -9,7 +9,7 @@ pytest-dev/pytest-xdist#1386.)
 
 Which rendered tests run where is a deliberate choice, visible in the test ids
 (`test_own_test_suite_passes[with-browser-tests]` / `[-m not browser]`): the browser tests
-(marker `browser`, Playwright driving Debian's Chromium) are slow, so they run in the
+(marker `browser`, Playwright driving Chromium) are slow, so they run in the
 `defaults` rendering only; the others run their suite with `-m "not browser"`.
 
 The drills (`drills/`: several server processes, faults, load, hostile input, query plans)
@@ -28,6 +28,8 @@ from __future__ import annotations
 import re
 import secrets
 import shutil
+import struct
+import sys
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -416,6 +418,23 @@ class TestDefaults(RenderingChecks):
     """Every default (slug included): what a newcomer gets. The one rendering with browser tests."""
 
     answers = MATRIX[0]
+
+    def test_screenshot_script_saves_the_docs_images(
+        self, rendering: Rendering, tmp_path: Path
+    ) -> None:
+        """scripts/screenshots.py (docs/img) works on what the template renders today."""
+        script = REPO / "scripts" / "screenshots.py"
+        command = [sys.executable, str(script), "--project", str(rendering.path)]
+        run([*command, "--out", str(tmp_path)], REPO, timings=rendering.timings, label="shots")
+        for name, (width, window_height) in {
+            "panel.png": (1280, 900),
+            "panel-mobile.png": (390, 844),
+        }.items():
+            header = (tmp_path / name).read_bytes()[:24]
+            assert header[:8] == b"\x89PNG\r\n\x1a\n", f"{name} is not a PNG"
+            size = struct.unpack(">II", header[16:24])
+            # Full page: the panel is taller than the window on both.
+            assert size[0] == width and size[1] > window_height, f"{name}: {size}"
 
 
 class TestPostgresqlRedisDaphne(RenderingChecks):

@@ -11,26 +11,15 @@ import math
 import secrets
 from collections.abc import Callable, Generator, Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from django.conf import settings
 from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 
+from ..chromium import launch
 from .panel import INIT_SCRIPT, TIMEOUT, log_in
 from .server import Account, Database, PanelServer
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 DESKTOP = {"width": 1280, "height": 900}
 
 expect.set_options(timeout=TIMEOUT)
@@ -97,91 +86,106 @@ def server_db(panel_server: PanelServer) -> Database:
 
 
 @pytest.fixture(scope="package")
-def browser() -> Iterator[Browser]:
+def browser(chromium_executable: Path) -> Iterator[Browser]:
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, args=CHROMIUM_ARGS, timeout=30_000
-        )
+        browser = launch(playwright, chromium_executable)
         yield browser
         browser.close()
 
 
-class Contexts:
-    """Browser contexts of one test; closed (and checked for script errors and
-    Content-Security-Policy violations) afterwards."""
+class Pages:
+    """The browser's pages for the whole package: one per user, reused test after test.
+
+    Each user has one context (their cookies: a session opened through the login form once)
+    and one page in it, which every test navigates afresh: a new page would cost Chromium
+    a renderer process each time. `None` is a visitor who is not signed in (cookies cleared
+    for each test). After each test `reset()` removes the routes it set and closes the pages
+    it opened besides, and returns the script errors seen meanwhile.
+    """
 
     def __init__(self, browser: Browser, server: PanelServer) -> None:
         self.browser = browser
         self.server = server
-        self.opened: list[BrowserContext] = []
-        self.page_errors: list[str] = []
-        self.csp_violations: list[str] = []
+        self.contexts: dict[str | None, BrowserContext] = {}
+        self.kept: dict[str | None, Page] = {}
+        self.errors: list[str] = []
 
-    def new(
-        self, storage_state: Any = None, viewport: dict[str, int] | None = None
-    ) -> BrowserContext:
-        context = self.browser.new_context(
-            base_url=self.server.url,
-            storage_state=storage_state,
-            viewport=viewport or DESKTOP,
-        )
-        context.set_default_timeout(TIMEOUT)
-        context.expose_function("reportCspViolation", self.report_violation)
-        context.add_init_script(INIT_SCRIPT)
-        context.on("page", self.watch)
-        self.opened.append(context)
-        return context
+    def page(self, username: str | None) -> Page:
+        """The page of `username` (None: a visitor), opened and signed in on first use."""
+        if username not in self.contexts:
+            context = self.browser.new_context(base_url=self.server.url, viewport=DESKTOP)
+            context.set_default_timeout(TIMEOUT)
+            context.expose_function("reportCspViolation", self.report_violation)
+            context.add_init_script(INIT_SCRIPT)
+            context.on("page", self.watch)
+            self.contexts[username] = context
+            if username is not None:
+                page = self.kept[username] = context.new_page()
+                log_in(page, username, PASSWORDS[username])
+                expect(page).to_have_url(f"{self.server.url}/admin-panel/")
+        page = self.kept.get(username)
+        if page is None or page.is_closed():
+            page = self.kept[username] = self.contexts[username].new_page()
+        return page
 
     def report_violation(self, violation: str) -> None:
         self.csp_violations.append(violation)
 
+    def report_violation(self, violation: str) -> None:
+        self.errors.append(f"Content-Security-Policy violation: {violation}")
+
     def watch(self, page: Page) -> None:
-        page.on("pageerror", lambda error: self.page_errors.append(f"{page.url}: {error}"))
+        page.on("pageerror", lambda error: self.errors.append(f"{page.url}: {error}"))
+
+    def reset(self) -> list[str]:
+        """Undo what a test left behind; the script errors and policy violations it caused."""
+        for context in self.contexts.values():
+            context.unroute_all(behavior="ignoreErrors")
+            for page in context.pages:
+                if page in self.kept.values():
+                    page.unroute_all(behavior="ignoreErrors")
+                else:
+                    page.close()
+        errors, self.errors = self.errors, []
+        return errors
 
     def close(self) -> None:
-        for context in self.opened:
+        for context in self.contexts.values():
             context.close()
 
 
-@pytest.fixture
-def contexts(browser: Browser, panel_server: PanelServer) -> Iterator[Contexts]:
-    opened = Contexts(browser, panel_server)
-    yield opened
-    opened.close()
-    assert not opened.page_errors, f"JavaScript errors: {opened.page_errors}"
-    assert not opened.csp_violations, f"Content-Security-Policy violations: {opened.csp_violations}"
-
-
 @pytest.fixture(scope="package")
-def signed_in(browser: Browser, panel_server: PanelServer) -> Callable[[str], Any]:
-    """username -> storage state of a session opened through the login form (cached)."""
-    states: dict[str, Any] = {}
-
-    def state(username: str) -> Any:
-        if username not in states:
-            context = browser.new_context(base_url=panel_server.url)
-            context.set_default_timeout(TIMEOUT)
-            try:
-                page = context.new_page()
-                log_in(page, username, PASSWORDS[username])
-                expect(page).to_have_url(f"{panel_server.url}/admin-panel/")
-                states[username] = context.storage_state()
-            finally:
-                context.close()
-        return states[username]
-
-    return state
+def package_pages(browser: Browser, panel_server: PanelServer) -> Iterator[Pages]:
+    pages = Pages(browser, panel_server)
+    yield pages
+    pages.close()
 
 
 @pytest.fixture
-def open_panel(contexts: Contexts, signed_in: Callable[[str], Any]) -> Callable[..., Page]:
-    """open_panel("br_staff") -> a page of the panel, signed in as that user, in a new context."""
+def pages(package_pages: Pages) -> Iterator[Pages]:
+    """The shared pages, reset after the test; a script error in any of them fails it."""
+    yield package_pages
+    errors = package_pages.reset()
+    assert not errors, f"JavaScript errors or Content-Security-Policy violations: {errors}"
 
-    def open_(username: str, viewport: dict[str, int] | None = None) -> Page:
-        context = contexts.new(storage_state=signed_in(username), viewport=viewport)
-        page = context.new_page()
+
+@pytest.fixture
+def visitor(pages: Pages) -> Page:
+    """A page of someone who is not signed in (no cookies), on a blank document."""
+    page = pages.page(None)
+    page.context.clear_cookies()
+    page.goto("about:blank")
+    return page
+
+
+@pytest.fixture
+def open_panel(pages: Pages) -> Callable[..., Page]:
+    """open_panel("br_staff") -> the panel, freshly loaded in that user's signed-in page."""
+
+    def open_(username: str) -> Page:
+        page = pages.page(username)
+        page.set_viewport_size(DESKTOP)  # a test may have resized it
         page.goto("/admin-panel/")
-        expect(page.get_by_role("heading", name="Admin panel")).to_be_visible()
         expect(page.get_by_test_id("user-list")).to_be_visible()
         return page
 
@@ -202,8 +206,3 @@ def page_count(server_db: Database, page_size: int) -> Callable[[], int]:
         return max(1, math.ceil(users / page_size))
 
     return count
-
-
-@pytest.fixture(scope="package")
-def project_dir() -> Path:
-    return Path(settings.BASE_DIR)

@@ -221,27 +221,18 @@ class PanelServer:
         return result.stdout
 
     def prepare(self, accounts: list[Account], demo_users: int) -> None:
-        """A fresh database: migrated, demo data, the test accounts; static files collected."""
+        """A fresh database: migrated, demo data, the test accounts; static files collected.
+
+        One process does it all: each `manage.py` run would start Django afresh.
+        """
         self.database.create()
-        self.manage("migrate", "--noinput", "-v", "0")
-        self.manage("collectstatic", "--noinput", "-v", "0")
         admin = next(a for a in accounts if a.username == "admin")
-        self.manage(
-            "seed_demo",
-            "--users",
-            str(demo_users),
-            "--seed",
-            "4",
-            "--admin-password",
-            str(admin.password),
-        )
-        others = [a.__dict__ for a in accounts if a.username != "admin"]
-        self.manage(
-            "shell",
-            "-c",
-            CREATE_ACCOUNTS,
-            extra_env={"BROWSER_TEST_ACCOUNTS": json.dumps(others)},
-        )
+        setup = {
+            "demo_users": demo_users,
+            "admin_password": admin.password,
+            "accounts": [a.__dict__ for a in accounts if a.username != "admin"],
+        }
+        self.manage("shell", "-c", PREPARE, extra_env={"BROWSER_TEST_SETUP": json.dumps(setup)})
 
     # -- the server ------------------------------------------------------------------------
 
@@ -332,20 +323,29 @@ class PanelServer:
         return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
 
 
-# Run by `manage.py shell -c`: the accounts come as JSON in the environment. They joined
-# long ago, so the first page of the user table shows the demo users (and `admin`), and
-# they go in with one bulk insert, as seed_demo's users do, so the live feed starts with
+# Run by `manage.py shell -c`, with its input as JSON in the environment. The test accounts
+# joined long ago, so the first page of the user table shows the demo users (and `admin`),
+# and they go in with one bulk insert, as seed_demo's users do, so the live feed starts with
 # the demo history rather than a "created" entry per test account.
-CREATE_ACCOUNTS = """
+PREPARE = """
 import datetime, json, os
 from django.contrib.auth import get_user_model
 from django.contrib.auth.hashers import make_password
+from django.core.management import call_command
 from django.utils import timezone
 
+setup = json.loads(os.environ["BROWSER_TEST_SETUP"])
+call_command("migrate", interactive=False, verbosity=0)
+call_command("collectstatic", interactive=False, verbosity=0)
+call_command(
+    "seed_demo", users=setup["demo_users"], seed=4, admin_password=setup["admin_password"]
+)
 User = get_user_model()
 joined = timezone.now() - datetime.timedelta(days=3 * 365)
-specs = json.loads(os.environ["BROWSER_TEST_ACCOUNTS"])
 User.objects.bulk_create(
-    [User(**{**s, "password": make_password(s["password"])}, date_joined=joined) for s in specs]
+    [
+        User(**{**spec, "password": make_password(spec["password"])}, date_joined=joined)
+        for spec in setup["accounts"]
+    ]
 )
 """

@@ -22,7 +22,7 @@ def test_staff_sees_the_role_flags_disabled(open_panel):
         expect(form.get_by_test_id(testid)).to_be_disabled()
         expect(form.get_by_test_id(testid)).not_to_be_checked()
     expect(form.get_by_test_id("edit-is_active")).to_be_enabled()
-    expect(form.get_by_text("can only be changed by a superuser")).to_be_visible()
+    expect(form.get_by_test_id("edit-locked-hint")).to_be_visible()
 
     # On their own account even the active flag is locked (nobody deactivates themselves).
     own = open_edit_form(page, "br_staff")
@@ -46,9 +46,7 @@ def test_staff_promoting_someone_through_a_forced_checkbox_is_refused(open_panel
         form.get_by_test_id("save-user").click()
     assert response.value.status == 403
 
-    error = form.get_by_test_id("user-edit-error")
-    expect(error).to_be_visible()
-    expect(error).to_contain_text("superuser")
+    expect(form.get_by_test_id("user-edit-error")).not_to_be_empty()
     expect(form.get_by_test_id("edit-saved")).to_have_count(0)
     assert_not_reloaded(page)
     saved = server_db.user("br_role")
@@ -67,7 +65,7 @@ def test_staff_promoting_themselves_is_refused_and_nothing_is_saved(open_panel, 
     with page.expect_response("**/admin-panel/components/user-edit/") as response:
         form.get_by_test_id("save-user").click()
     assert response.value.status == 403
-    expect(form.get_by_test_id("user-edit-error")).to_contain_text("superuser")
+    expect(form.get_by_test_id("user-edit-error")).not_to_be_empty()
 
     # The same request sent by hand, with the page's signed state and CSRF token.
     token = form.get_attribute("data-cf-state")
@@ -88,7 +86,7 @@ def test_staff_promoting_themselves_is_refused_and_nothing_is_saved(open_panel, 
         headers={"X-CSRFToken": csrf_token(page), "HX-Request": "true"},
     )
     assert response.status == 403
-    assert "superuser" in response.json()["error"]
+    assert response.json()["error"]
 
     saved = server_db.user("br_staff")
     assert (saved["is_staff"], saved["is_superuser"], saved["is_active"]) == (True, False, True)

@@ -1,7 +1,7 @@
 """The pages under their Content-Security-Policy, and the login lockout, in a browser.
 
-Every test here (like every browser test) fails on a policy violation: the `contexts`
-fixture collects them.
+Every test here (like every browser test) fails on a policy violation: the `pages` fixture
+collects them.
 """
 
 import re
@@ -25,8 +25,8 @@ def tab_to(page: Page, test_id: str, presses: int = 20) -> None:
     raise AssertionError(f"{test_id} cannot be reached with the keyboard")
 
 
-def test_repeated_wrong_passwords_lead_to_the_lockout_page(contexts, panel_server):
-    page = contexts.new().new_page()
+def test_repeated_wrong_passwords_lead_to_the_lockout_page(visitor, panel_server):
+    page = visitor
     try:
         for _ in range(settings.AXES_FAILURE_LIMIT):
             log_in(page, "br_locked", "not-the-password")
@@ -40,7 +40,7 @@ def test_repeated_wrong_passwords_lead_to_the_lockout_page(contexts, panel_serve
         tab_to(page, "lockout-back")
         page.keyboard.press("Enter")
         expect(page).to_have_url(re.compile(r"/accounts/login/$"))
-        expect(page.get_by_label("Username")).to_be_visible()
+        expect(page.get_by_test_id("login-username")).to_be_visible()
     finally:
         panel_server.manage("axes_reset")
 
@@ -52,10 +52,11 @@ def test_the_panel_runs_under_the_policy(open_panel):
     assert page.evaluate("htmx.config.includeIndicatorStyles") is False
 
 
-def test_django_admin_runs_under_the_policy(contexts, signed_in):
-    page = contexts.new(storage_state=signed_in("admin")).new_page()
+def test_django_admin_runs_under_the_policy(pages):
+    page = pages.page("admin")
     page.goto("/django-admin/accounts/user/?q=br_edit")
     page.get_by_role("link", name="br_edit", exact=True).click()
-    expect(page.get_by_label("Username")).to_have_value("br_edit")
+    # Django admin's own markup: its field ids, not its (translated) labels.
+    expect(page.locator("#id_username")).to_have_value("br_edit")
     page.goto("/django-admin/accounts/user/add/")
-    expect(page.get_by_label("Username")).to_be_visible()
+    expect(page.locator("#id_username")).to_be_visible()

@@ -7,6 +7,9 @@ from pathlib import Path
 
 import pytest
 from django.contrib.staticfiles import finders
+from playwright.sync_api import sync_playwright
+
+from ..chromium import launch
 
 SCRIPT = Path(__file__).parents[2] / "component_framework/static/component_framework"
 CLIENT_JS = SCRIPT / "component-client.js"
@@ -62,17 +65,18 @@ document.addEventListener("DOMContentLoaded", () => {
 
 
 @pytest.fixture(scope="module")
-def browser():
-    from playwright.sync_api import sync_playwright
-
+def shared_page(chromium_executable):
+    """One page for the module, navigated afresh by each test (a new one costs a process)."""
     # Playwright's sync API keeps an event loop in this thread; Django's ORM (test
     # database setup and flush, run here) would otherwise refuse to run beside it.
     previous = os.environ.get("DJANGO_ALLOW_ASYNC_UNSAFE")
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     try:
         with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path="/usr/bin/chromium")
-            yield browser
+            browser = launch(playwright, chromium_executable)
+            context = browser.new_context()
+            context.add_init_script(FAKE_SOCKET)
+            yield context.new_page()
             browser.close()
     finally:
         if previous is None:
@@ -82,14 +86,11 @@ def browser():
 
 
 @pytest.fixture
-def page(browser, live_server, settings):
+def page(shared_page, live_server, settings):
     settings.ROOT_URLCONF = "tests.framework.urls"
-    context = browser.new_context()
-    page = context.new_page()
-    page.add_init_script(FAKE_SOCKET)
-    page.base = live_server.url
-    yield page
-    context.close()
+    shared_page.base = live_server.url
+    yield shared_page
+    shared_page.unroute_all(behavior="ignoreErrors")
 
 
 class Held:

@@ -1,7 +1,9 @@
 """What the browser tests do on the panel page, in the words of its user interface.
 
-Elements are found by their `data-testid` (Playwright's `get_by_test_id`), by role or by
-label; waits are Playwright's auto-waiting `expect(...)`, bounded by `TIMEOUT`.
+Elements are found by their `data-testid` (Playwright's `get_by_test_id`) or by role, never
+by their English copy, so a team can reword its pages; text is matched only where it is data
+the tests made (a username, an email). Waits are Playwright's auto-waiting `expect(...)`,
+bounded by `TIMEOUT`.
 """
 
 from __future__ import annotations
@@ -32,9 +34,9 @@ def log_in(page: Page, username: str, password: str) -> None:
     """Fill and send the login form (the page is wherever the login link leads)."""
     if "/accounts/login/" not in page.url:
         page.goto("/accounts/login/?next=/admin-panel/")
-    page.get_by_label("Username").fill(username)
-    page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Log in").click()
+    page.get_by_test_id("login-username").fill(username)
+    page.get_by_test_id("login-password").fill(password)
+    page.get_by_test_id("login-submit").click()
 
 
 def mark_page(page: Page) -> None:
@@ -46,9 +48,8 @@ def assert_not_reloaded(page: Page) -> None:
     assert page.evaluate("window.__notReloaded") == "still here", "the page was reloaded"
 
 
-{% if use_audit_feed -%}
-def wait_for_live_feed(page: Page) -> None:
-    """Wait until the feed's WebSocket is open (htmx's `htmx:wsOpen`).
+def wait_for_socket(page: Page) -> None:
+    """Wait until the page's WebSocket is open (htmx's `htmx:wsOpen`).
 
     The predicate is an arrow function: Playwright evaluates it once and polls the function,
     where a plain expression would be evaluated again on every poll with `eval`, which the
@@ -57,9 +58,9 @@ def wait_for_live_feed(page: Page) -> None:
     page.wait_for_function("() => window.__cfSocketsOpened > 0", timeout=TIMEOUT)
 
 
-{% endif -%}
 def user_count(page: Page) -> Locator:
-    return page.get_by_test_id("user-count")
+    """The number of users the table says it found."""
+    return page.get_by_test_id("user-count-number")
 
 
 def user_rows(page: Page) -> Locator:
@@ -81,8 +82,7 @@ def user_row(page: Page, username: str) -> Locator:
 def search(page: Page, term: str, expected_count: int) -> None:
     """Type a search term and wait until the table shows `expected_count` users."""
     page.get_by_test_id("user-search").fill(term)
-    noun = "user" if expected_count == 1 else "users"
-    expect(user_count(page)).to_have_text(f"{expected_count} {noun}")
+    expect(user_count(page)).to_have_text(str(expected_count))
     expect(user_rows(page)).to_have_count(expected_count)
 
 
