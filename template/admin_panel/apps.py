@@ -9,5 +9,6 @@ class AdminPanelConfig(AppConfig):
     def ready(self) -> None:
         from . import access, audit, components  # noqa: F401 - importing registers components
 
-        audit.connect_signals()
+        # First: a change's socket re-checks are sent before its audit entry (access.py).
         access.connect_signals()
+        audit.connect_signals()
