@@ -34,6 +34,7 @@
 from __future__ import annotations
 
 import asyncio
+import datetime
 import json
 import logging
 from typing import Any, ClassVar
@@ -163,7 +164,7 @@ class ComponentConsumer(AsyncJsonWebsocketConsumer):
     async def connect(self) -> None:
         """Check permissions, join the user's group, accept; close with 4403 if refused."""
         try:
-            await database_sync_to_async(self.check_access)()
+            expiry = await database_sync_to_async(self._check_on_connect)()
         except (PermissionDenied, ComponentError):
             await self.close(code=CLOSE_REFUSED)
             return
@@ -171,7 +172,13 @@ class ComponentConsumer(AsyncJsonWebsocketConsumer):
         await self.group_add(user_group(self._user_pk))
         await self.accept()
         self.accepted = True
-        self._expiry_watch = asyncio.create_task(self._close_at_session_expiry())
+        if expiry is not None:
+            self._expiry_watch = asyncio.create_task(self._close_at_session_expiry(expiry))
+
+    def _check_on_connect(self) -> datetime.datetime | None:
+        """`check_access()`, then the session's expiry (one trip to the sync thread)."""
+        self.check_access()
+        return session_expiry(self.scope)
 
     async def close(self, code: int | bool | None = None, reason: str | None = None) -> None:
         """Close the socket; later sends are dropped (messages already queued for it may
@@ -230,24 +237,17 @@ class ComponentConsumer(AsyncJsonWebsocketConsumer):
             return CLOSE_REFUSED
         return None
 
-    async def _close_at_session_expiry(self) -> None:
+    async def _close_at_session_expiry(self, expiry: datetime.datetime | None) -> None:
         """Sleep until the session expires, then re-check (the session may have been
-        extended meanwhile: then sleep again)."""
-        while not self.closed:
-            try:
-                expiry = await database_sync_to_async(session_expiry)(self.scope)
-            except Exception:  # database down: try again later rather than never
-                logger.warning("Could not read the session expiry of a socket", exc_info=True)
-                await asyncio.sleep(RETRY_SECONDS)
-                continue
-            if expiry is None:
-                return
+        extended meanwhile: then sleep until its new expiry)."""
+        while expiry is not None and not self.closed:
             await asyncio.sleep(max((expiry - timezone.now()).total_seconds(), 0.0))
             try:
                 if not await self.recheck_access():
                     return
-            except Exception:
-                logger.warning("Could not re-check an expiring socket", exc_info=True)
+                expiry = await database_sync_to_async(session_expiry)(self.scope)
+            except Exception:  # database down: try again later rather than never
+                logger.warning("Could not re-check the session of a socket", exc_info=True)
                 await asyncio.sleep(RETRY_SECONDS)
 
     # -- frames from the browser -----------------------------------------------------------
