@@ -147,6 +147,7 @@ DRILLS: dict[str, tuple[str, ...]] = {
     "test_revocation_sockets.py": ("use_audit_feed",),
     "test_faults_redis.py": ("redis_url", "use_audit_feed"),
     "test_multiworker_feed.py": ("redis_url", "use_audit_feed"),
+    "test_revocation_multiworker.py": ("redis_url", "use_audit_feed"),
     "test_multiworker_cache.py": ("redis_url", "use_metrics"),
 }
 # What the drills import beyond a rendering's own dev dependencies.

@@ -11,6 +11,7 @@ class AdminPanelConfig(AppConfig):
         from . import access, audit
         from .database import check_database_exists
 
-        audit.connect_signals()
+        # First: a change's socket re-checks are sent before its audit entry (access.py).
         access.connect_signals()
+        audit.connect_signals()
         checks.register(check_database_exists, checks.Tags.database)

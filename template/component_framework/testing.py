@@ -23,6 +23,7 @@ from collections.abc import AsyncIterator, Callable, Iterator, Mapping
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from typing import Any, TypeVar
+from urllib.parse import urlsplit
 
 import pytest
 from channels.testing import WebsocketCommunicator
@@ -204,10 +205,18 @@ async def component_socket(
             await communicator.disconnect()
 
 
-def session_headers(client: Client, origin: str = "http://localhost") -> list[tuple[bytes, bytes]]:
-    """Cookie and Origin headers so a WebSocket authenticates as `client`'s logged-in user."""
+def session_headers(
+    client: Client, origin: str = "http://localhost", host: str | None = None
+) -> list[tuple[bytes, bytes]]:
+    """Cookie, Origin and Host headers so a WebSocket authenticates as `client`'s logged-in
+    user; the Host is the Origin's own (a same-origin page) unless `host` is given."""
     cookie = "; ".join(f"{name}={morsel.value}" for name, morsel in client.cookies.items())
-    return [(b"cookie", cookie.encode("latin-1")), (b"origin", origin.encode("latin-1"))]
+    host = urlsplit(origin).netloc if host is None else host
+    return [
+        (b"cookie", cookie.encode("latin-1")),
+        (b"origin", origin.encode("latin-1")),
+        (b"host", host.encode("latin-1")),
+    ]
 
 
 # -- unittest ------------------------------------------------------------------------------

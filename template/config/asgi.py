@@ -1,7 +1,8 @@
 """ASGI entry point: HTTP through Django, WebSockets through Channels.
 
 WebSockets are authenticated from the session cookie (AuthMiddlewareStack) and refused
-unless their Origin header names one of ALLOWED_HOSTS (AllowedHostsOriginValidator).
+unless their Origin passes Django's CSRF Origin rules: the page's own scheme, host and port
+with the host in ALLOWED_HOSTS, or CSRF_TRUSTED_ORIGINS (WebSocketOriginValidator).
 """
 
 import logging
@@ -14,10 +15,10 @@ django_asgi_app = get_asgi_application()
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 from django.conf import settings  # noqa: E402
 
 from admin_panel.routing import websocket_urlpatterns  # noqa: E402
+from component_framework.adapters.origin import WebSocketOriginValidator  # noqa: E402
 
 if not settings.REDIS_URL:
     logging.getLogger("config").warning(
@@ -28,7 +29,7 @@ if not settings.REDIS_URL:
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
-        "websocket": AllowedHostsOriginValidator(
+        "websocket": WebSocketOriginValidator(
             AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
         ),
     }

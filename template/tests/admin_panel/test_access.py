@@ -1,4 +1,6 @@
-"""Losing staff or active status closes the user's live sockets (admin_panel.access)."""
+"""Live access follows authority in the panel (admin_panel.access switches on the
+framework's `component_framework.adapters.revocation`): a change that may take access away
+re-checks the user's sockets once it commits; other changes send nothing."""
 
 import asyncio
 
@@ -7,12 +9,12 @@ from asgiref.sync import sync_to_async
 from channels.layers import get_channel_layer
 from django.db import transaction
 
-from admin_panel import access
-from admin_panel.components import UserListComponent
+from component_framework.adapters import revocation
 from component_framework.core.ws_manager import user_group
-from component_framework.testing import MockRenderer
 
 pytestmark = pytest.mark.django_db(transaction=True)
+
+RECHECK = {"type": "cf.recheck"}
 
 
 async def listen(user_pk):
@@ -37,44 +39,30 @@ def set_flags(user, **flags):
     user.save()
 
 
-async def test_removing_the_staff_flag_anywhere_closes_the_sockets(staff):
+async def test_removing_the_staff_flag_anywhere_rechecks_the_sockets(staff):
     layer, channel = await listen(staff.pk)
     await set_flags(staff, is_staff=False)
-    assert await next_message(layer, channel) == {"type": "cf.close"}
+    assert await next_message(layer, channel) == RECHECK
 
 
-async def test_deactivating_through_the_table_closes_the_sockets(superuser, staff, monkeypatch):
-    monkeypatch.setattr(UserListComponent, "renderer", MockRenderer())
-    layer, channel = await listen(staff.pk)
-
-    @sync_to_async
-    def toggle():
-        component = UserListComponent(user=superuser)
-        component.mount()
-        component.on_toggle_status(staff.pk)
-
-    await toggle()
-    assert await next_message(layer, channel) == {"type": "cf.close"}
-
-
-async def test_other_changes_leave_the_sockets_open(superuser):
+async def test_changes_to_other_fields_send_nothing(superuser):
     layer, channel = await listen(superuser.pk)
-    await set_flags(superuser, first_name="Still", is_superuser=False)  # still active staff
+    await set_flags(superuser, first_name="Still", email="still@example.com")
     assert await next_message(layer, channel, wait=0.3) is None
 
 
 def test_a_channel_layer_outage_does_not_fail_the_demotion(staff, monkeypatch):
-    def down(user_pk):
+    def down(*user_pks):
         raise ConnectionError("Redis is down")
 
-    monkeypatch.setattr(access, "close_user_sockets", down)
+    monkeypatch.setattr(revocation, "recheck_user_sockets", down)
     staff.is_staff = False
-    staff.save()  # autocommit: the close runs (and fails) right here, and is only logged
+    staff.save()  # autocommit: the re-check runs (and fails) right here, and is only logged
     staff.refresh_from_db()
     assert staff.is_staff is False
 
 
-async def test_a_rolled_back_demotion_closes_nothing(staff):
+async def test_a_rolled_back_demotion_rechecks_nothing(staff):
     layer, channel = await listen(staff.pk)
 
     @sync_to_async

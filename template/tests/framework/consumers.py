@@ -4,9 +4,10 @@ from typing import Any
 
 from channels.auth import AuthMiddlewareStack
 from channels.routing import URLRouter
-from channels.security.websocket import AllowedHostsOriginValidator
 from django.urls import path
 
+from component_framework.adapters.origin import WebSocketOriginValidator
+from component_framework.core.permissions import HasPerm, IsStaff
 from component_framework.core.ws_manager import ComponentConsumer
 from tests.framework import components  # noqa: F401 - registers the test components
 
@@ -35,6 +36,27 @@ class StaffOnlyComponentConsumer(ComponentConsumer):
     permission_classes: Any = []
 
 
-application = AllowedHostsOriginValidator(
-    AuthMiddlewareStack(URLRouter([path("ws/test/counter/", CounterConsumer.as_asgi())]))
+class GroupViewersConsumer(ComponentConsumer):
+    """Plain push socket for staff holding `auth.view_group` (directly or through a group)."""
+
+    permission_classes: Any = [IsStaff, HasPerm("auth.view_group")]
+
+    async def connect(self) -> None:
+        await super().connect()
+        if self.accepted:
+            await self.group_add("test-counter-watchers")
+
+    async def resume(self, last_id: int) -> None:
+        await self.send_json({"resumed_after": last_id})
+
+
+application = WebSocketOriginValidator(
+    AuthMiddlewareStack(
+        URLRouter(
+            [
+                path("ws/test/counter/", CounterConsumer.as_asgi()),
+                path("ws/test/group-viewers/", GroupViewersConsumer.as_asgi()),
+            ]
+        )
+    )
 )

@@ -77,7 +77,7 @@ async def test_component_permissions_apply_on_a_permissive_socket(user, staff):
 
 
 async def test_refusals_through_the_asgi_stack_with_sessions(user, staff):
-    anonymous = [(b"origin", b"http://localhost")]
+    anonymous = [(b"origin", b"http://localhost"), (b"host", b"localhost")]
     async with component_socket(application, "/ws/test/counter/", headers=anonymous) as socket:
         assert socket.close_code == CLOSE_REFUSED
     client = Client()
