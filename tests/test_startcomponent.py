@@ -11,10 +11,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from test_render_matrix import Answers, Rendering, make_rendering, renderings  # noqa: F401
-from test_update import TemplateRepo, commit_all, edit, leftovers, render_committed_project, update
 
 from conftest import run, uv_executable
+from test_render_matrix import Answers, Rendering, make_rendering, renderings  # noqa: F401
+from test_update import TemplateRepo, commit_all, edit, leftovers, render_committed_project, update
 
 pytestmark = pytest.mark.render
 

@@ -23,9 +23,9 @@ from pathlib import Path
 
 import copier
 import pytest
-from test_update import answers, commit_all, git, leftovers
 
 from conftest import POSTGRES_URL, REPO, iter_files, record_timings, run, uv_executable
+from test_update import answers, commit_all, git, leftovers
 
 pytestmark = pytest.mark.render
 
