@@ -129,9 +129,6 @@ class Pages:
         return page
 
     def report_violation(self, violation: str) -> None:
-        self.csp_violations.append(violation)
-
-    def report_violation(self, violation: str) -> None:
         self.errors.append(f"Content-Security-Policy violation: {violation}")
 
     def watch(self, page: Page) -> None:
