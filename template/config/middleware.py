@@ -46,6 +46,23 @@ RETRY_AFTER_SECONDS = 10
 MESSAGE = "The database is unavailable right now. Please try again in a moment."
 
 
+class SyncAndAsyncMiddleware:
+    """Base of the project's middleware: runs in a sync (WSGI) and an async (ASGI) stack.
+
+    Subclasses write `__call__` for the sync stack and `__acall__` for the async one, and
+    start `__call__` with `if self.is_async: return self.__acall__(request)`.
+    """
+
+    sync_capable = True
+    async_capable = True
+
+    def __init__(self, get_response: Callable[[HttpRequest], Any]) -> None:
+        self.get_response = get_response
+        self.is_async = iscoroutinefunction(get_response)
+        if self.is_async:
+            markcoroutinefunction(self)
+
+
 def wants_json(request: HttpRequest) -> bool:
     """Component endpoints and htmx requests get JSON; pages get HTML."""
     if request.headers.get("HX-Request"):
@@ -94,17 +111,8 @@ def nul_refusal(request: HttpRequest) -> str | None:
     return None
 
 
-class NulCharacterMiddleware:
+class NulCharacterMiddleware(SyncAndAsyncMiddleware):
     """See the module docstring."""
-
-    sync_capable = True
-    async_capable = True
-
-    def __init__(self, get_response: Callable[[HttpRequest], Any]) -> None:
-        self.get_response = get_response
-        self.is_async = iscoroutinefunction(get_response)
-        if self.is_async:
-            markcoroutinefunction(self)
 
     def __call__(self, request: HttpRequest) -> HttpResponse | Awaitable[HttpResponse]:
         if self.is_async:
@@ -129,17 +137,8 @@ class NulCharacterMiddleware:
         return response
 
 
-class DatabaseUnavailableMiddleware:
+class DatabaseUnavailableMiddleware(SyncAndAsyncMiddleware):
     """See the module docstring."""
-
-    sync_capable = True
-    async_capable = True
-
-    def __init__(self, get_response: Callable[[HttpRequest], Any]) -> None:
-        self.get_response = get_response
-        self.is_async = iscoroutinefunction(get_response)
-        if self.is_async:
-            markcoroutinefunction(self)
 
     def __call__(self, request: HttpRequest) -> HttpResponse | Awaitable[HttpResponse]:
         if self.is_async:

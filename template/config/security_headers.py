@@ -15,14 +15,14 @@ features, camera to USB, denied to this site and anything it would embed).
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
-from typing import Any
+from collections.abc import Awaitable
 
-from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from csp.middleware import CSPMiddleware, PolicyParts
 from django.conf import settings
 from django.core.exceptions import DisallowedHost
 from django.http import HttpRequest, HttpResponseBase
+
+from .middleware import SyncAndAsyncMiddleware
 
 
 def websocket_origin(request: HttpRequest) -> str | None:
@@ -49,17 +49,8 @@ class ContentSecurityPolicyMiddleware(CSPMiddleware):
         return parts
 
 
-class PermissionsPolicyMiddleware:
+class PermissionsPolicyMiddleware(SyncAndAsyncMiddleware):
     """Adds the `Permissions-Policy` header of `settings.PERMISSIONS_POLICY` to every response."""
-
-    sync_capable = True
-    async_capable = True
-
-    def __init__(self, get_response: Callable[[HttpRequest], Any]) -> None:
-        self.get_response = get_response
-        self.is_async = iscoroutinefunction(get_response)
-        if self.is_async:
-            markcoroutinefunction(self)
 
     def __call__(self, request: HttpRequest) -> HttpResponseBase | Awaitable[HttpResponseBase]:
         if self.is_async:
