@@ -13,7 +13,9 @@
 Lifecycle: a first load runs `Component.load()` (permissions, then `mount()`), later
 events run `Component.hydrate()` (permissions, then the signed token gives back state and
 params) and `handle_event()`; both end in `render()`, which adds the new token to the
-root element.
+root element. A caller that has just run `check_access()` itself (`ComponentView` checks
+before it reads the request's parameters) continues with `mounted()` or `restored()`,
+the same steps without the check, so each permission runs once per request.
 """
 
 from __future__ import annotations
@@ -80,7 +82,7 @@ class Component:
     def check_access(
         cls, user: Any, permissions: Iterable[PermissionLike] = (), component: Any = None
     ) -> None:
-        """Raise `PermissionDenied` unless `user` passes `permissions` and the class's own."""
+        """Raise `Forbidden` unless `user` passes `permissions` and the class's own."""
         check_permissions([*permissions, *cls.permission_classes], user, component)
 
     @classmethod
@@ -92,8 +94,20 @@ class Component:
         params: Mapping[str, Any] | None = None,
         permissions: Iterable[PermissionLike] = (),
     ) -> Self:
-        """First load: check permissions, then construct and `mount()` (cached for CacheMixin)."""
+        """First load: check permissions, then `mounted()`."""
         cls.check_access(user, permissions)
+        return cls.mounted(user=user, request=request, params=params)
+
+    @classmethod
+    def mounted(
+        cls,
+        *,
+        user: Any,
+        request: HttpRequest | None = None,
+        params: Mapping[str, Any] | None = None,
+    ) -> Self:
+        """Construct and `mount()` (through the cache for CacheMixin), for a caller that
+        has checked permissions already."""
         component = cls(params=params, user=user, request=request)
         component.mount()
         return component
@@ -107,8 +121,14 @@ class Component:
         request: HttpRequest | None = None,
         permissions: Iterable[PermissionLike] = (),
     ) -> Self:
-        """Later requests: check permissions, verify the token, restore state and params."""
+        """Later requests: check permissions, then `restored()`."""
         cls.check_access(user, permissions)
+        return cls.restored(token, user=user, request=request)
+
+    @classmethod
+    def restored(cls, token: object, *, user: Any, request: HttpRequest | None = None) -> Self:
+        """Verify the token and restore state and params, for a caller that has checked
+        permissions already."""
         payload = state_codec.unsign_state(token, cls.get_name(), user)
         component = cls(
             params=payload.params, user=user, request=request, component_id=payload.component_id
