@@ -35,7 +35,7 @@ from django.urls import resolve
 
 from component_framework.adapters.django_views import ComponentView
 from component_framework.adapters.middleware import SyncAndAsyncMiddleware
-from component_framework.core.http import json_error
+from component_framework.core.error_responses import json_error
 
 logger = logging.getLogger(__name__)
 

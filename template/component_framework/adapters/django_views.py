@@ -48,8 +48,8 @@ from django.views.decorators.csrf import csrf_exempt
 from ..core.client_input import check_fields, shown
 from ..core.component import Component
 from ..core.dispatch import HTTP, resolve_handler
+from ..core.error_responses import json_error
 from ..core.errors import BadRequest, ComponentError, NotFound
-from ..core.http import json_error
 from ..core.permissions import IsAuthenticated, PermissionLike
 from ..core.registry import registry
 from .cache import CacheMixin

@@ -19,8 +19,8 @@ from typing import Any, TypeVar
 
 from django.http import HttpRequest, HttpResponse
 
+from ..core.error_responses import json_error
 from ..core.errors import Forbidden
-from ..core.http import json_error
 from ..core.permissions import IsAuthenticated, PermissionLike, check_permissions
 
 F = TypeVar("F", bound=Callable[..., Any])
