@@ -9,32 +9,21 @@ import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from asgiref.sync import iscoroutinefunction, markcoroutinefunction, sync_to_async
+from asgiref.sync import sync_to_async
 from django.core.cache import cache
 from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
+
+from component_framework.adapters.middleware import SyncAndAsyncMiddleware
 
 from .audit import audit_context
 from .models import UserActivity
 
 logger = logging.getLogger(__name__)
 
-GetResponse = Callable[[HttpRequest], Any]
 
-
-class _SyncAndAsyncMiddleware:
-    sync_capable = True
-    async_capable = True
-
-    def __init__(self, get_response: GetResponse) -> None:
-        self.get_response = get_response
-        self.is_async = iscoroutinefunction(get_response)
-        if self.is_async:
-            markcoroutinefunction(self)
-
-
-class AuditContextMiddleware(_SyncAndAsyncMiddleware):
+class AuditContextMiddleware(SyncAndAsyncMiddleware):
     """Attribute every model change made while handling a request to its user and IP.
 
     The user is read lazily (only when something is recorded), so requests that change
@@ -44,7 +33,7 @@ class AuditContextMiddleware(_SyncAndAsyncMiddleware):
     """
 
     def __call__(self, request: HttpRequest) -> HttpResponse | Awaitable[HttpResponse]:
-        if self.is_async:
+        if self.async_mode:
             return self.__acall__(request)
         with audit_context(user=_user_of(request), ip=request.META.get("REMOTE_ADDR")):
             return self.get_response(request)
@@ -59,7 +48,7 @@ def _user_of(request: HttpRequest) -> Callable[[], Any]:
     return lambda: getattr(request, "user", None)
 
 
-class ActivityMiddleware(_SyncAndAsyncMiddleware):
+class ActivityMiddleware(SyncAndAsyncMiddleware):
     """Record that a signed-in user was active today (for monthly active users).
 
     At most one write per user per `THROTTLE_SECONDS`: a `cache.add` decides, so busy users
@@ -72,7 +61,7 @@ class ActivityMiddleware(_SyncAndAsyncMiddleware):
     THROTTLE_SECONDS = 15 * 60
 
     def __call__(self, request: HttpRequest) -> HttpResponse | Awaitable[HttpResponse]:
-        if self.is_async:
+        if self.async_mode:
             return self.__acall__(request)
         response = self.get_response(request)
         try:

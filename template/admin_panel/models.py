@@ -11,10 +11,11 @@ from typing import Any, NoReturn
 
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
-from django.core.serializers.json import DjangoJSONEncoder
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+
+from component_framework.core.encoding import JSONEncoder
 
 
 class AppendOnlyError(Exception):
@@ -65,7 +66,7 @@ class AuditEntry(models.Model):
     )
     object_id = models.CharField(max_length=64, blank=True)
     target = models.CharField(max_length=255)
-    changes = models.JSONField(default=dict, blank=True, encoder=DjangoJSONEncoder)
+    changes = models.JSONField(default=dict, blank=True, encoder=JSONEncoder)
     ip = models.GenericIPAddressField(null=True, blank=True)
     # Indexed with id below (one index serves the feed's order and date filters).
     timestamp = models.DateTimeField(default=timezone.now)

@@ -12,12 +12,14 @@ HTTP: behind the normal stack Django would answer 400 (host not in `ALLOWED_HOST
 """
 
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable
 
-from asgiref.sync import iscoroutinefunction, sync_to_async
+from asgiref.sync import sync_to_async
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, connections
-from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.utils.decorators import sync_and_async_middleware
+from django.http import HttpRequest, JsonResponse
+from django.http.response import HttpResponseBase
+
+from component_framework.adapters.middleware import SyncAndAsyncMiddleware
 
 HEALTH_PATH = "/healthz"
 
@@ -50,23 +52,17 @@ def _is_health_check(request: HttpRequest) -> bool:
     return request.path == HEALTH_PATH and request.method in {"GET", "HEAD"}
 
 
-@sync_and_async_middleware
-def health_check_middleware(
-    get_response: Callable[[HttpRequest], HttpResponse | Awaitable[HttpResponse]],
-) -> Callable[[HttpRequest], HttpResponse | Awaitable[HttpResponse]]:
+class HealthCheckMiddleware(SyncAndAsyncMiddleware):
     """Answer `GET /healthz` before host validation, HTTPS redirect, sessions and CSRF."""
-    if iscoroutinefunction(get_response):
 
-        async def async_middleware(request: HttpRequest) -> HttpResponse:
-            if _is_health_check(request):
-                return await sync_to_async(health_response)()
-            return await get_response(request)  # type: ignore[misc]
-
-        return async_middleware
-
-    def middleware(request: HttpRequest) -> HttpResponse:
+    def __call__(self, request: HttpRequest) -> HttpResponseBase | Awaitable[HttpResponseBase]:
+        if self.async_mode:
+            return self.__acall__(request)
         if _is_health_check(request):
             return health_response()
-        return get_response(request)  # type: ignore[return-value]
+        return self.get_response(request)
 
-    return middleware
+    async def __acall__(self, request: HttpRequest) -> HttpResponseBase:
+        if _is_health_check(request):
+            return await sync_to_async(health_response)()
+        return await self.get_response(request)

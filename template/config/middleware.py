@@ -26,17 +26,16 @@ arrive through `process_exception`.
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
-from typing import Any
+from collections.abc import Awaitable
 
-from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.template.loader import render_to_string
 from django.urls import resolve
 
 from component_framework.adapters.django_views import ComponentView
-from component_framework.core.http import json_error
+from component_framework.adapters.middleware import SyncAndAsyncMiddleware
+from component_framework.core.error_responses import json_error
 
 logger = logging.getLogger(__name__)
 
@@ -44,23 +43,6 @@ logger = logging.getLogger(__name__)
 DATABASE_DOWN = (OperationalError, InterfaceError)
 RETRY_AFTER_SECONDS = 10
 MESSAGE = "The database is unavailable right now. Please try again in a moment."
-
-
-class SyncAndAsyncMiddleware:
-    """Base of the project's middleware: runs in a sync (WSGI) and an async (ASGI) stack.
-
-    Subclasses write `__call__` for the sync stack and `__acall__` for the async one, and
-    start `__call__` with `if self.is_async: return self.__acall__(request)`.
-    """
-
-    sync_capable = True
-    async_capable = True
-
-    def __init__(self, get_response: Callable[[HttpRequest], Any]) -> None:
-        self.get_response = get_response
-        self.is_async = iscoroutinefunction(get_response)
-        if self.is_async:
-            markcoroutinefunction(self)
 
 
 def wants_json(request: HttpRequest) -> bool:
@@ -115,7 +97,7 @@ class NulCharacterMiddleware(SyncAndAsyncMiddleware):
     """See the module docstring."""
 
     def __call__(self, request: HttpRequest) -> HttpResponse | Awaitable[HttpResponse]:
-        if self.is_async:
+        if self.async_mode:
             return self.__acall__(request)
         refusal = self.refusal(request)
         return refusal if refusal is not None else self.get_response(request)
@@ -141,7 +123,7 @@ class DatabaseUnavailableMiddleware(SyncAndAsyncMiddleware):
     """See the module docstring."""
 
     def __call__(self, request: HttpRequest) -> HttpResponse | Awaitable[HttpResponse]:
-        if self.is_async:
+        if self.async_mode:
             return self.__acall__(request)
         try:
             user = getattr(request, "user", None)

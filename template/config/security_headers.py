@@ -22,7 +22,7 @@ from django.conf import settings
 from django.core.exceptions import DisallowedHost
 from django.http import HttpRequest, HttpResponseBase
 
-from .middleware import SyncAndAsyncMiddleware
+from component_framework.adapters.middleware import SyncAndAsyncMiddleware
 
 
 def websocket_origin(request: HttpRequest) -> str | None:
@@ -53,7 +53,7 @@ class PermissionsPolicyMiddleware(SyncAndAsyncMiddleware):
     """Adds the `Permissions-Policy` header of `settings.PERMISSIONS_POLICY` to every response."""
 
     def __call__(self, request: HttpRequest) -> HttpResponseBase | Awaitable[HttpResponseBase]:
-        if self.is_async:
+        if self.async_mode:
             return self.__acall__(request)
         return self.add_header(self.get_response(request))
 

@@ -37,8 +37,8 @@ from typing import Any, ClassVar
 
 from django.core.cache import cache
 
-from ..core import state as state_codec
 from ..core.dispatch import HTTP, Source
+from ..core.encoding import to_tagged
 
 #: Reserved key stored beside the state: the time (epoch seconds) it stops being fresh.
 #: A cached dict without it counts as fresh.
@@ -80,7 +80,7 @@ class CacheMixin:
         Derive it from `name` and `params` only: `state` is empty on loads. If `mount()`
         reads `self.user`, put the user in the key too.
         """
-        text = json.dumps(state_codec.to_jsonable(dict(params)), sort_keys=True)
+        text = json.dumps(to_tagged(dict(params)), sort_keys=True)
         digest = hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
         return f"cf:{name}:{digest}"
 

@@ -11,15 +11,12 @@ class UserList(DjangoModelComponent):
 
 from __future__ import annotations
 
-import datetime as dt
-import json
-import uuid
-from decimal import Decimal
 from typing import Any, ClassVar
 
 from django.db import models
 
 from ..core.component import Component
+from ..core.encoding import plain
 
 
 class DjangoModelComponent(Component):
@@ -41,23 +38,15 @@ class DjangoModelComponent(Component):
         return row
 
     def serialize_json(self, obj: models.Model) -> dict[str, Any]:
-        """`serialize(obj)` in plain JSON types: ISO 8601 dates, Decimals and UUIDs as text.
+        """`serialize(obj)` in plain JSON types (`core.encoding.plain`): ISO 8601 dates,
+        Decimals and UUIDs as text.
 
         For payloads that leave the state codec, e.g. a channel-layer `group_send`.
         """
-        return json.loads(json.dumps(self.serialize(obj), default=_plain))
+        return plain(self.serialize(obj))
 
     def get_object(self, pk: Any) -> models.Model:
         """The `model` row with this pk; `DoesNotExist` becomes a JSON 404 in views."""
         if self.model is None:
             raise TypeError(f"{type(self).__name__}.model is not set")
         return self.model._default_manager.get(pk=pk)
-
-
-def _plain(value: Any) -> str:
-    # Full precision (DjangoJSONEncoder would cut datetimes to milliseconds).
-    if isinstance(value, dt.datetime | dt.date | dt.time):
-        return value.isoformat()
-    if isinstance(value, Decimal | uuid.UUID):
-        return str(value)
-    raise TypeError(f"{type(value).__name__} is not JSON serialisable")

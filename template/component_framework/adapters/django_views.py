@@ -48,8 +48,8 @@ from django.views.decorators.csrf import csrf_exempt
 from ..core.client_input import check_fields, shown
 from ..core.component import Component
 from ..core.dispatch import HTTP, resolve_handler
+from ..core.error_responses import json_error
 from ..core.errors import BadRequest, ComponentError, NotFound
-from ..core.http import json_error
 from ..core.permissions import IsAuthenticated, PermissionLike
 from ..core.registry import registry
 from .cache import CacheMixin
@@ -224,12 +224,7 @@ class ComponentView(View):
         cls.check_access(user, self.permission_classes)
         # A bad event name, or one not reachable from HTTP, is refused before the token is read.
         resolve_handler(cls, event, HTTP)
-        component = cls.hydrate(
-            request.POST.get("state"),
-            user=user,
-            request=request,
-            permissions=self.permission_classes,
-        )
+        component = cls.restored(request.POST.get("state"), user=user, request=request)
         component.handle_event(event, event_payload(request.POST), HTTP)
         return self.render_component(component)
 
@@ -242,6 +237,4 @@ class ComponentView(View):
             params = self.get_component_params(request, **kwargs)
         except (ValueError, TypeError, KeyError) as exc:
             raise BadRequest("Invalid component parameters.") from exc
-        return cls.load(
-            user=request.user, request=request, params=params, permissions=self.permission_classes
-        )
+        return cls.mounted(user=request.user, request=request, params=params)

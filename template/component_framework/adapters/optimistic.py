@@ -13,12 +13,10 @@ replaces the patched DOM; on any error the exact pre-event DOM is restored.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
-from django.core.serializers.json import DjangoJSONEncoder
-
 from ..core.dispatch import handler_events
+from ..core.encoding import dumps
 
 
 class OptimisticMixin:
@@ -40,5 +38,5 @@ class OptimisticMixin:
             if patch is not None:
                 patches[event] = patch
         if patches:
-            attributes["data-cf-optimistic"] = json.dumps(patches, cls=DjangoJSONEncoder)
+            attributes["data-cf-optimistic"] = dumps(patches)
         return attributes

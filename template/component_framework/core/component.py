@@ -10,10 +10,12 @@
         def on_add(self, amount: int = 1):
             self.state["count"] += amount
 
-Lifecycle: a first load runs `Component.load()` (permissions, then `mount()`), later
-events run `Component.hydrate()` (permissions, then the signed token gives back state and
-params) and `handle_event()`; both end in `render()`, which adds the new token to the
-root element.
+Lifecycle: a first load checks permissions (`check_access()`) and runs `mount()`; a
+later event checks them again, gets state and params back from the signed token
+(`restored()`) and runs `handle_event()`; both end in `render()`, which adds the new token
+to the root element. `Component.load()` is the first load in one call; `ComponentView`
+makes the same steps itself, checking permissions before it reads the request's
+parameters, so each permission class runs once per request.
 """
 
 from __future__ import annotations
@@ -80,7 +82,7 @@ class Component:
     def check_access(
         cls, user: Any, permissions: Iterable[PermissionLike] = (), component: Any = None
     ) -> None:
-        """Raise `PermissionDenied` unless `user` passes `permissions` and the class's own."""
+        """Raise `Forbidden` unless `user` passes `permissions` and the class's own."""
         check_permissions([*permissions, *cls.permission_classes], user, component)
 
     @classmethod
@@ -92,23 +94,28 @@ class Component:
         params: Mapping[str, Any] | None = None,
         permissions: Iterable[PermissionLike] = (),
     ) -> Self:
-        """First load: check permissions, then construct and `mount()` (cached for CacheMixin)."""
+        """First load: check permissions, then `mounted()`."""
         cls.check_access(user, permissions)
+        return cls.mounted(user=user, request=request, params=params)
+
+    @classmethod
+    def mounted(
+        cls,
+        *,
+        user: Any,
+        request: HttpRequest | None = None,
+        params: Mapping[str, Any] | None = None,
+    ) -> Self:
+        """Construct and `mount()` (through the cache for CacheMixin); permissions are the
+        caller's (`load()` checks them first)."""
         component = cls(params=params, user=user, request=request)
         component.mount()
         return component
 
     @classmethod
-    def hydrate(
-        cls,
-        token: object,
-        *,
-        user: Any,
-        request: HttpRequest | None = None,
-        permissions: Iterable[PermissionLike] = (),
-    ) -> Self:
-        """Later requests: check permissions, verify the token, restore state and params."""
-        cls.check_access(user, permissions)
+    def restored(cls, token: object, *, user: Any, request: HttpRequest | None = None) -> Self:
+        """Verify the token and restore state and params (permissions are the caller's:
+        run `check_access()` first)."""
         payload = state_codec.unsign_state(token, cls.get_name(), user)
         component = cls(
             params=payload.params, user=user, request=request, component_id=payload.component_id
@@ -154,11 +161,14 @@ class Component:
         )
 
     def get_root_attributes(self) -> dict[str, str]:
-        """Attributes added to the root element: name, id and the signed state token."""
+        """Attributes added to the root element: name, id, the signed state token, and
+        `hx-sync` so that htmx sends one request of this component at a time, later ones
+        waiting in order (each carries the token the previous response rendered)."""
         return {
             "data-cf-name": self.get_name(),
             "data-cf-id": self.component_id,
             "data-cf-state": self.get_state_token(),
+            "hx-sync": "this:queue all",
         }
 
     def render(self) -> SafeString:

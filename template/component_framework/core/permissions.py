@@ -6,27 +6,25 @@ A permission answers `has_permission(user, component=None) -> bool` and carries 
     permission_classes = [IsStaff | HasPerm("accounts.view_user")]
 
 `check_permissions(perms, user, component)` is the only place a decision is made; it
-raises `PermissionDenied` (a 403 `Forbidden`) with the first failing message. The same
-function backs `ComponentView`, the `{% component %}` tag, cached loads, per-event
-permissions and `ComponentConsumer`.
+raises `Forbidden` (403) with the first failing message. The same function backs
+`ComponentView`, the `{% component %}` tag, per-event permissions, `ComponentConsumer`
+and the view decorator and mixin of `adapters.view_permissions` (importable from here).
 """
 
 from __future__ import annotations
 
-import functools
+import importlib
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
 from django.contrib.auth.models import AnonymousUser
-from django.http import HttpRequest, HttpResponse
 
 from .errors import Forbidden
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-
-class PermissionDenied(Forbidden):
-    """Raised by `check_permissions`; renders as JSON 403 `{"error": message}`."""
+#: `Forbidden` under the name `ComponentConsumer` imports it by.
+PermissionDenied = Forbidden
 
 
 class _Composable(type):
@@ -172,54 +170,13 @@ def _instance(perm: Any) -> BasePermission:
 
 
 def check_permissions(perms: Iterable[PermissionLike], user: Any, component: Any = None) -> None:
-    """Raise `PermissionDenied` unless every permission in `perms` allows `user`."""
+    """Raise `Forbidden` unless every permission in `perms` allows `user`."""
     if user is None:
         user = AnonymousUser()
     for perm in perms:
         message = _instance(perm).refusal(user, component)
         if message is not None:
-            raise PermissionDenied(message)
-
-
-def permission_classes(*perms: PermissionLike) -> Callable[[F], F]:
-    """Function-view decorator: JSON 403 unless every permission allows `request.user`.
-
-    @permission_classes(IsStaff)
-    def export(request): ...
-    """
-    from .http import json_error  # local: http imports this module's errors
-
-    def decorator(view: F) -> F:
-        @functools.wraps(view)
-        def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-            try:
-                check_permissions(perms, getattr(request, "user", None))
-            except PermissionDenied as exc:
-                return json_error(exc)
-            return view(request, *args, **kwargs)
-
-        return wrapper  # type: ignore[return-value]
-
-    return decorator
-
-
-class PermissionRequiredMixin:
-    """Class-based-view mixin: JSON 403 unless every `permission_classes` entry allows.
-
-    class ExportView(PermissionRequiredMixin, View):
-        permission_classes = [IsStaff]
-    """
-
-    permission_classes: list[PermissionLike] = [IsAuthenticated]
-
-    def dispatch(self, request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-        from .http import json_error
-
-        try:
-            check_permissions(self.permission_classes, getattr(request, "user", None))
-        except PermissionDenied as exc:
-            return json_error(exc)
-        return super().dispatch(request, *args, **kwargs)  # type: ignore[misc]
+            raise Forbidden(message)
 
 
 def event_permissions(*perms: PermissionLike) -> Callable[[F], F]:
@@ -240,3 +197,21 @@ def get_event_permissions(handler: Callable[..., Any]) -> tuple[PermissionLike, 
     """Permissions an `@event_permissions` decorator attached to `handler` (or none)."""
     func = getattr(handler, "__func__", handler)
     return tuple(getattr(func, "_cf_event_permissions", ()))
+
+
+#: Names that live with the Django adapters, importable from here as well.
+_ADAPTER_NAMES = {
+    "permission_classes": "component_framework.adapters.view_permissions",
+    "PermissionRequiredMixin": "component_framework.adapters.view_permissions",
+}
+
+
+def __getattr__(name: str) -> Any:
+    # Imported on first use: the adapters import this module.
+    if name in _ADAPTER_NAMES:
+        return getattr(importlib.import_module(_ADAPTER_NAMES[name]), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted([*globals(), *_ADAPTER_NAMES])

@@ -10,27 +10,23 @@ user it was issued to, plus the params the server chose and the state:
 Any failure (bad signature, expired, issued for another component/user, oversized,
 malformed) raises `StateError`, which views turn into a 400 before anything runs.
 
-JSON values are tagged so that datetime, date, time, Decimal and UUID come back as the
-same types and values, and dicts whose keys are not strings are refused instead of being
-silently changed.
+Values are tagged JSON (`core.encoding.to_tagged`): datetime, date, time, timedelta,
+Decimal and UUID come back as the same types and values, and dicts whose keys are not
+strings are refused instead of being silently changed.
 """
 
 from __future__ import annotations
 
-import datetime as dt
-import json
-import uuid
 from dataclasses import dataclass
-from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
 from django.core import signing
 
+from .encoding import dumps_tagged, loads_tagged
 from .errors import StateError
 
 SALT = "component_framework.state"
-TAG = "__cf__"
 #: Largest token accepted or issued, in bytes (after compression and signing).
 DEFAULT_MAX_BYTES = 48 * 1024
 #: Seconds a token stays valid after it was issued.
@@ -47,72 +43,14 @@ def max_token_age() -> int:
     return int(getattr(settings, "COMPONENT_STATE_MAX_AGE", DEFAULT_MAX_AGE))
 
 
-# -- tagged JSON ---------------------------------------------------------------------------
-
-
-def to_jsonable(value: Any) -> Any:
-    """Turn `value` into plain JSON types, tagging the types JSON cannot carry."""
-    if value is None or isinstance(value, bool | int | float | str):
-        return value
-    if isinstance(value, dt.datetime):
-        return {TAG: "datetime", "v": value.isoformat()}
-    if isinstance(value, dt.date):
-        return {TAG: "date", "v": value.isoformat()}
-    if isinstance(value, dt.time):
-        return {TAG: "time", "v": value.isoformat()}
-    if isinstance(value, Decimal):
-        return {TAG: "decimal", "v": str(value)}
-    if isinstance(value, uuid.UUID):
-        return {TAG: "uuid", "v": str(value)}
-    if isinstance(value, list | tuple):
-        return [to_jsonable(item) for item in value]
-    if isinstance(value, dict):
-        for key in value:
-            if not isinstance(key, str):
-                raise TypeError(f"State dict keys must be strings, not {type(key).__name__}")
-        items = {key: to_jsonable(item) for key, item in value.items()}
-        # A user dict that happens to use the tag key is wrapped so it cannot pose as a tag.
-        return {TAG: "dict", "v": list(items.items())} if TAG in items else items
-    raise TypeError(f"{type(value).__name__} values cannot be stored in component state")
-
-
-_DECODERS = {
-    "datetime": dt.datetime.fromisoformat,
-    "date": dt.date.fromisoformat,
-    "time": dt.time.fromisoformat,
-    "decimal": Decimal,
-    "uuid": uuid.UUID,
-    "dict": dict,
-}
-
-
-def _object_hook(obj: dict[str, Any]) -> Any:
-    tag = obj.get(TAG)
-    if tag is None:
-        return obj
-    if set(obj) != {TAG, "v"} or tag not in _DECODERS:
-        raise ValueError("unknown tagged value")
-    return _DECODERS[tag](obj["v"])
-
-
-def dumps(value: Any) -> str:
-    """Tagged JSON text of `value`."""
-    return json.dumps(to_jsonable(value), separators=(",", ":"), ensure_ascii=False)
-
-
-def loads(text: str | bytes) -> Any:
-    """Inverse of `dumps`."""
-    return json.loads(text, object_hook=_object_hook)
-
-
 class TaggedJSONSerializer:
-    """Serializer for `django.core.signing` using the tagged JSON above."""
+    """Serializer for `django.core.signing`: tagged JSON (`core.encoding`), types kept."""
 
     def dumps(self, obj: Any) -> bytes:
-        return dumps(obj).encode("utf-8")
+        return dumps_tagged(obj).encode("utf-8")
 
     def loads(self, data: bytes) -> Any:
-        return loads(data.decode("utf-8"))
+        return loads_tagged(data.decode("utf-8"))
 
 
 # -- tokens --------------------------------------------------------------------------------

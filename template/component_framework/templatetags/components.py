@@ -17,7 +17,7 @@ from typing import Any
 from django import template
 from django.utils.safestring import SafeString
 
-from ..core.permissions import PermissionDenied
+from ..core.errors import Forbidden
 from ..core.registry import registry
 
 register = template.Library()
@@ -31,6 +31,6 @@ def component(context: template.Context, name: str, **params: Any) -> SafeString
     cls = registry.get(name)
     try:
         instance = cls.load(user=user, request=request, params=params)
-    except PermissionDenied:
+    except Forbidden:
         return SafeString("")  # nothing, so nothing leaks
     return instance.render()

@@ -14,12 +14,12 @@ from component_framework.adapters.django_views import CacheMixin, OptimisticMixi
 from component_framework.core import registry
 from component_framework.core.component import Component
 from component_framework.core.dispatch import reachable, server_only
+from component_framework.core.errors import Forbidden
 from component_framework.core.form import FormComponent
 from component_framework.core.permissions import (
     AllowAny,
     IsStaff,
     IsSuperuser,
-    PermissionDenied,
     event_permissions,
 )
 
@@ -199,7 +199,7 @@ class SignupFormComponent(OptimisticMixin, FormComponent):
 
     def get_schema_data(self, payload: dict[str, Any]) -> dict[str, Any]:
         if "is_admin" in payload and not self.user.is_superuser:
-            raise PermissionDenied("Only superusers may set 'is_admin'.")
+            raise Forbidden("Only superusers may set 'is_admin'.")
         return payload
 
     def on_submit(self) -> None:

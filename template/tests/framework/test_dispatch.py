@@ -3,8 +3,7 @@
 import pytest
 
 from component_framework.core.dispatch import dispatch, handler_events, resolve_handler
-from component_framework.core.errors import InvalidEvent
-from component_framework.core.permissions import PermissionDenied
+from component_framework.core.errors import Forbidden, InvalidEvent
 from tests.framework.components import CounterComponent
 
 REFUSED = {
@@ -124,7 +123,7 @@ def test_event_permissions_are_checked_before_the_handler(make_component, staff)
     component = make_component(CounterComponent, user=staff)
     component.mount()
     component.state["count"] = 3
-    with pytest.raises(PermissionDenied, match="Superuser access required"):
+    with pytest.raises(Forbidden, match="Superuser access required"):
         dispatch(component, "reset", {})
     assert component.state["count"] == 3
     assert CounterComponent.calls == []

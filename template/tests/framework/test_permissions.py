@@ -12,7 +12,6 @@ from component_framework.core.permissions import (
     IsAuthenticated,
     IsStaff,
     IsSuperuser,
-    PermissionDenied,
     check_permissions,
 )
 
@@ -58,29 +57,29 @@ def test_who_is_allowed(perm, allowed):
 
 
 def test_refusal_names_the_failing_rule():
-    with pytest.raises(PermissionDenied) as info:
+    with pytest.raises(Forbidden) as info:
         check_permissions([IsAuthenticated, IsStaff], USER)
     assert info.value.message == "Staff access required"
     assert info.value.status == 403
     assert isinstance(info.value, Forbidden)
-    with pytest.raises(PermissionDenied, match="Superuser access required"):
+    with pytest.raises(Forbidden, match="Superuser access required"):
         check_permissions([IsStaff & IsSuperuser], STAFF)
-    with pytest.raises(PermissionDenied, match="Staff access required"):
+    with pytest.raises(Forbidden, match="Staff access required"):
         check_permissions([IsStaff | IsSuperuser], USER)
-    with pytest.raises(PermissionDenied, match="Permission denied"):
+    with pytest.raises(Forbidden, match="Permission denied"):
         check_permissions([~IsStaff], STAFF)
 
 
 def test_none_user_is_anonymous():
-    with pytest.raises(PermissionDenied, match="Authentication required"):
+    with pytest.raises(Forbidden, match="Authentication required"):
         check_permissions([IsAuthenticated], None)
     check_permissions([AllowAny], None)
 
 
-def test_permission_is_also_a_django_permission_denied():
-    from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+def test_refusal_is_also_a_django_permission_denied():
+    from django.core.exceptions import PermissionDenied
 
-    assert issubclass(PermissionDenied, DjangoPermissionDenied)
+    assert issubclass(Forbidden, PermissionDenied)
 
 
 @pytest.mark.django_db
@@ -91,7 +90,7 @@ def test_has_perm_uses_django_permissions(django_user_model):
     user = django_user_model.objects.get(pk=user.pk)  # fresh permission cache
     assert HasPerm("accounts.view_user").has_permission(user)
     assert (IsStaff | HasPerm("accounts.view_user")).has_permission(user)
-    with pytest.raises(PermissionDenied, match=r"'accounts\.change_user' required"):
+    with pytest.raises(Forbidden, match=r"'accounts\.change_user' required"):
         check_permissions([HasPerm("accounts.change_user")], user)
     user.is_active = False
     assert not HasPerm("accounts.view_user").has_permission(user)
@@ -99,8 +98,8 @@ def test_has_perm_uses_django_permissions(django_user_model):
 
 def test_composition_is_thread_safe_state_free():
     perm = IsStaff | IsSuperuser
-    with pytest.raises(PermissionDenied, match="Staff access required"):
+    with pytest.raises(Forbidden, match="Staff access required"):
         check_permissions([perm], USER)
     check_permissions([perm], STAFF)
-    with pytest.raises(PermissionDenied, match="Staff access required"):
+    with pytest.raises(Forbidden, match="Staff access required"):
         check_permissions([perm], USER)

@@ -8,12 +8,11 @@ from django.urls import path
 from django.views import View
 
 from component_framework.adapters.django_views import ComponentView
-from component_framework.core.permissions import (
-    AllowAny,
-    IsStaff,
+from component_framework.adapters.view_permissions import (
     PermissionRequiredMixin,
     permission_classes,
 )
+from component_framework.core.permissions import AllowAny, IsStaff
 from tests.framework import components  # noqa: F401 - registers the test components
 
 

@@ -1,8 +1,13 @@
 /* component-client.js: the browser half of component_framework. No build step; load it
- * after htmx (and its ws extension). For requests sent from inside a component root
- * (the element carrying data-cf-state):
- * - every non-GET request gets the X-CSRFToken header; the root's token goes in `state`;
- * - one request per component at a time: later ones wait in order (never dropped);
+ * after htmx (and its ws extension), which do the requests, queueing and swapping:
+ * - the page sends the CSRF header through htmx, e.g. on <body>:
+ *   hx-headers='{"X-CSRFToken": "{{ csrf_token }}"}';
+ * - every component root carries hx-sync="this:queue all" (rendered by the framework):
+ *   one request per component at a time, later ones wait in order. htmx sends no request
+ *   for an element that was removed meanwhile, e.g. by the swap of the previous response.
+ *
+ * For requests sent from inside a component root (the element carrying data-cf-state):
+ * - the root's token goes in the `state` parameter;
  * - the OptimisticMixin patch for the event (data-cf-optimistic) is applied at once:
  *   [data-cf-bind=key] gets the value as text, [data-cf-show=key] is shown when truthy;
  * - on an error the exact pre-event DOM comes back and the JSON {"error"} is shown as
@@ -16,157 +21,127 @@
  */
 (function () {
   "use strict";
-  var api, queues = {}, busy = {};
-  var doc = document, on = doc.addEventListener.bind(doc);
 
-  function rootOf(elt) {
-    return elt && elt.closest ? elt.closest("[data-cf-state]") : null;
+  // What this script knows about each component request in flight, by its XMLHttpRequest.
+  var componentRequests = new WeakMap();
+
+  function componentRoot(element) {
+    return element && element.closest ? element.closest("[data-cf-state]") : null;
   }
 
-  function csrf() {
-    var match = doc.cookie.match(/(?:^|;\s*)csrftoken=([^;]+)/);
-    var input = doc.querySelector("input[name=csrfmiddlewaretoken]");
-    return match ? decodeURIComponent(match[1]) : input ? input.value : "";
-  }
-
-  // What the element would send, kept for a queued event whose element is swapped away.
-  function valuesOf(elt, verb) {
-    var values = {}, vars = api.getExpressionVars(elt);
-    api.getInputValues(elt, verb).formData.forEach(function (v, k) { values[k] = v; });
-    for (var k in vars) values[k] = vars[k];
-    return values;
-  }
-
-  function patch(root, changes) {
+  function applyPatch(root, changes) {
     Object.keys(changes).forEach(function (key) {
-      var value = changes[key], name = CSS.escape(key);
-      root.querySelectorAll("[data-cf-bind=" + name + "]").forEach(function (el) {
-        el.textContent = value == null ? "" : String(value);
+      var value = changes[key];
+      var name = CSS.escape(key);
+      root.querySelectorAll("[data-cf-bind=" + name + "]").forEach(function (element) {
+        element.textContent = value == null ? "" : String(value);
       });
-      root.querySelectorAll("[data-cf-show=" + name + "]").forEach(function (el) {
-        el.hidden = !value;
+      root.querySelectorAll("[data-cf-show=" + name + "]").forEach(function (element) {
+        element.hidden = !value;
       });
     });
   }
 
+  function errorMessage(xhr) {
+    var message = null;
+    try {
+      message = JSON.parse(xhr.responseText).error;
+    } catch (notJson) {
+      message = null;
+    }
+    if (message) return String(message);
+    return xhr.status ? "Request failed (" + xhr.status + ")" : "Network error";
+  }
+
   function showError(root, xhr) {
-    var message;
-    try { message = JSON.parse(xhr.responseText).error; } catch (e) { message = null; }
-    message = message ? String(message) : xhr.status ? "Request failed (" + xhr.status + ")" : "Network error";
     var slot = root.querySelector("[data-cf-error]");
     if (!slot) {
-      slot = doc.createElement("p");
+      slot = document.createElement("p");
       slot.className = "cf-error";
       slot.setAttribute("role", "alert");
       slot.setAttribute("data-cf-error", "");
       root.prepend(slot);
     }
-    slot.textContent = message;
+    slot.textContent = errorMessage(xhr);
   }
 
-  function next(id) {
-    var item = (queues[id] || []).shift(), root;
-    if (!item) return;
-    if (item.elt.isConnected) return item.issue(false); // false: hx-confirm still asks
-    root = doc.querySelector('[data-cf-id="' + CSS.escape(id) + '"]');
-    if (!root || (item.question && !confirm(item.question))) return next(id);
-    htmx.ajax(item.verb, item.path, { source: root, target: root, swap: "outerHTML", values: item.values });
+  function discardIfStale(event) {
+    var request = componentRequests.get(event.detail.xhr);
+    if (!request || request.discarded || event.detail.isError || request.root.isConnected) return;
+    event.detail.shouldSwap = false;
+    request.discarded = true;
+    document.dispatchEvent(new CustomEvent("cf:discard", { detail: { id: request.id } }));
   }
 
-  // Responses arrive in order (one request per component at a time); one whose root
-  // was replaced meanwhile (e.g. by a WebSocket push) is stale and dropped.
-  function stale(e) {
-    var cf = e.detail.xhr.cf;
-    if (!cf || cf.stale || e.detail.isError || cf.root.isConnected) return;
-    e.detail.shouldSwap = false;
-    cf.stale = true;
-    doc.dispatchEvent(new CustomEvent("cf:discard", { detail: { id: cf.id } }));
-  }
-
-  function finish(xhr) {
-    var cf = xhr.cf, root = cf.root;
-    if (!xhr.status || xhr.status >= 400) {
-      if (cf.snapshot && root.isConnected) {
-        root.replaceWith(cf.snapshot);
-        root = cf.snapshot;
-        htmx.process(root);
-      }
-      if (root.isConnected) showError(root, xhr);
+  function restoreOnError(xhr) {
+    var request = componentRequests.get(xhr);
+    var root = request.root;
+    if (xhr.status && xhr.status < 400) return;
+    if (request.snapshot && root.isConnected) {
+      root.replaceWith(request.snapshot);
+      root = request.snapshot;
+      htmx.process(root);
     }
-    busy[cf.id] = false;
-    next(cf.id);
+    if (root.isConnected) showError(root, xhr);
   }
 
-  function start() {
-    htmx.defineExtension("cf", { init: function (internal) { api = internal; } });
-
-    on("htmx:confirm", function (e) {
-      var d = e.detail, root = rootOf(d.elt), id = root && root.getAttribute("data-cf-id");
-      if (!root || !busy[id]) return;
-      e.preventDefault();
-      (queues[id] = queues[id] || []).push({
-        elt: d.elt, issue: d.issueRequest, verb: d.verb, path: d.path,
-        question: d.question, values: valuesOf(d.elt, d.verb)
-      });
-    });
-
-    on("htmx:configRequest", function (e) {
-      var d = e.detail, root = rootOf(d.elt);
-      if (d.verb === "get") return;
-      if (!d.headers["X-CSRFToken"]) d.headers["X-CSRFToken"] = csrf();
-      if (root) d.parameters.state = root.getAttribute("data-cf-state");
-    });
-
-    on("htmx:beforeRequest", function (e) {
-      var d = e.detail, root = rootOf(d.elt), id, event, patches, changes;
-      if (!root) return;
-      id = root.getAttribute("data-cf-id");
-      busy[id] = true;
-      d.xhr.cf = { id: id, root: root };
-      // These still fire when the root has left the page (document listeners would not).
-      root.addEventListener("htmx:beforeSwap", stale);
-      d.xhr.addEventListener("loadend", function () { finish(d.xhr); });
-      event = d.requestConfig && d.requestConfig.parameters.event;
-      patches = root.getAttribute("data-cf-optimistic");
-      changes = event && patches && JSON.parse(patches)[event];
-      if (changes) {
-        d.xhr.cf.snapshot = root.cloneNode(true);
-        patch(root, changes);
-      }
-    });
-
-    on("htmx:beforeSwap", stale);
-
-    // A component's JSON refusal is shown inline, so it never reaches django-htmx's DEBUG
-    // helper (a document listener that would replace the whole page with the body).
-    window.addEventListener("htmx:beforeOnLoad", function (e) {
-      var xhr = e.detail.xhr;
-      if (rootOf(e.target) && xhr.status >= 400 &&
-          /json/.test(xhr.getResponseHeader("Content-Type") || "")) e.stopPropagation();
-    }, true);
-
-    on("htmx:wsOpen", function (e) {
-      var box = e.target.closest("[data-cf-resume]") || e.target.querySelector("[data-cf-resume]");
-      var last = 0;
-      if (!box) return;
-      box.querySelectorAll("[data-cf-item]").forEach(function (el) {
-        last = Math.max(last, parseInt(el.getAttribute("data-cf-item"), 10) || 0);
-      });
-      e.detail.socketWrapper.send(JSON.stringify({ type: "resume", last_id: last }));
-    });
-
-    function trim() {
-      doc.querySelectorAll("[data-cf-max-rows]").forEach(function (list) {
-        var max = parseInt(list.getAttribute("data-cf-max-rows"), 10);
-        while (max >= 0 && list.children.length > max) list.lastElementChild.remove();
-      });
+  document.addEventListener("htmx:configRequest", function (event) {
+    var root = componentRoot(event.detail.elt);
+    if (root && event.detail.verb !== "get") {
+      event.detail.parameters.state = root.getAttribute("data-cf-state");
     }
-    ["htmx:afterSwap", "htmx:oobAfterSwap", "htmx:wsAfterMessage"].forEach(function (name) {
-      on(name, trim);
+  });
+
+  document.addEventListener("htmx:beforeRequest", function (event) {
+    var detail = event.detail;
+    var root = componentRoot(detail.elt);
+    if (!root) return;
+    var request = { id: root.getAttribute("data-cf-id"), root: root };
+    componentRequests.set(detail.xhr, request);
+    // A listener on the root still hears its swap events after it has left the page.
+    root.addEventListener("htmx:beforeSwap", discardIfStale);
+    detail.xhr.addEventListener("loadend", function () {
+      restoreOnError(detail.xhr);
+    });
+    var eventName = detail.requestConfig && detail.requestConfig.parameters.event;
+    var patches = root.getAttribute("data-cf-optimistic");
+    var changes = eventName && patches && JSON.parse(patches)[eventName];
+    if (changes) {
+      request.snapshot = root.cloneNode(true);
+      applyPatch(root, changes);
+    }
+  });
+
+  // For responses swapped into a target outside their component's root.
+  document.addEventListener("htmx:beforeSwap", discardIfStale);
+
+  // A component's JSON refusal is shown inline, so it never reaches django-htmx's DEBUG
+  // helper (a document listener that would replace the whole page with the body).
+  window.addEventListener("htmx:beforeOnLoad", function (event) {
+    var xhr = event.detail.xhr;
+    var isJson = /json/.test(xhr.getResponseHeader("Content-Type") || "");
+    if (componentRoot(event.target) && xhr.status >= 400 && isJson) event.stopPropagation();
+  }, true);
+
+  document.addEventListener("htmx:wsOpen", function (event) {
+    var socketElement = event.target;
+    var container = socketElement.closest("[data-cf-resume]") ||
+      socketElement.querySelector("[data-cf-resume]");
+    var lastId = 0;
+    if (!container) return;
+    container.querySelectorAll("[data-cf-item]").forEach(function (item) {
+      lastId = Math.max(lastId, parseInt(item.getAttribute("data-cf-item"), 10) || 0);
+    });
+    event.detail.socketWrapper.send(JSON.stringify({ type: "resume", last_id: lastId }));
+  });
+
+  function trimLists() {
+    document.querySelectorAll("[data-cf-max-rows]").forEach(function (list) {
+      var maxRows = parseInt(list.getAttribute("data-cf-max-rows"), 10);
+      while (maxRows >= 0 && list.children.length > maxRows) list.lastElementChild.remove();
     });
   }
-
-  // Load with `defer` after htmx's own deferred tags; without it, wait for htmx.
-  if (window.htmx) start();
-  else on("DOMContentLoaded", start);
+  ["htmx:afterSwap", "htmx:oobAfterSwap", "htmx:wsAfterMessage"].forEach(function (name) {
+    document.addEventListener(name, trimLists);
+  });
 })();

@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-import json
-
 from django.http import HttpResponse
 
+from .encoding import dumps
 from .errors import ComponentError
 
 # Escaped so an error echoing client text can never become markup if mis-served.
@@ -18,7 +17,7 @@ def json_error(error: ComponentError | str, status: int | None = None) -> HttpRe
         message, code = error.message, status or error.status
     else:
         message, code = error, status or 400
-    body = json.dumps({"error": message}).translate(_ESCAPES)
+    body = dumps({"error": message}).translate(_ESCAPES)
     response = HttpResponse(body, status=code, content_type="application/json")
     response["Cache-Control"] = "no-store"
     return response
