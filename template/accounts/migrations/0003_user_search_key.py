@@ -1,4 +1,4 @@
-"""The search key column and its trigram index (see accounts/search.py).
+"""The search key column and its trigram index (0006 removes them again).
 
 * `search_key`: username and email in one upper-cased, punctuation-spelled column that the
   database computes on every write (a stored generated column, on both databases).
@@ -10,10 +10,8 @@ Adding a stored generated column rewrites the user table: on PostgreSQL the tabl
 while that runs, for a time that grows with the number of users. SQLite rebuilds the table.
 """
 
-from django.db import migrations, models
+from django.db import NotSupportedError, migrations, models
 from django.db.models.functions import Concat
-
-import accounts.search
 
 TRIGRAM_INDEX = "accounts_user_search_key_trgm"
 STATISTICS_TARGET = 1000
@@ -28,6 +26,40 @@ OLD_INDEXES = {
         'USING gin ((UPPER("email"::text)) gin_trgm_ops)'
     ),
 }
+
+
+def _sql_text(vendor, text):
+    """`text` as an SQL string expression (no `%` sign in the SQL itself)."""
+    char = {"postgresql": "CHR", "sqlite": "CHAR"}[vendor]
+    pieces = []
+    for i, run in enumerate(text.split("%")):
+        if i:
+            pieces.append(f"{char}(37)")
+        if run:
+            pieces.append("'" + run.replace("'", "''") + "'")
+    return " || ".join(pieces) or "''"
+
+
+class SearchKey(models.Func):
+    """The column's expression: upper-cased, punctuation spelled as lowercase letters."""
+
+    output_field = models.TextField()
+
+    def __init__(self, expression, *, spelled, letters, **extra):
+        self.spelled, self.letters = spelled, letters
+        super().__init__(expression, **extra)
+
+    def as_sql(self, compiler, connection, **extra_context):
+        vendor, sql = connection.vendor, "UPPER(%(expressions)s)"
+        if vendor == "postgresql":
+            spelled, letters = _sql_text(vendor, self.spelled), _sql_text(vendor, self.letters)
+            sql = f"TRANSLATE({sql}, {spelled}, {letters})"
+        elif vendor == "sqlite":
+            for char, letter in zip(self.spelled, self.letters, strict=True):
+                sql = f"REPLACE({sql}, {_sql_text(vendor, char)}, {_sql_text(vendor, letter)})"
+        else:
+            raise NotSupportedError(f"No search key for {vendor}.")
+        return super().as_sql(compiler, connection, template=sql, **extra_context)
 
 
 def create_index(apps, schema_editor):
@@ -64,7 +96,7 @@ class Migration(migrations.Migration):
             name="search_key",
             field=models.GeneratedField(
                 db_persist=True,
-                expression=accounts.search.SearchKey(
+                expression=SearchKey(
                     Concat("username", models.Value("\n"), "email", output_field=models.TextField()),
                     spelled=".@_-+'!#$&*/=?^`{|}~ \"\\%",
                     letters="qzxjkvwybcdfghmnoprsltea",

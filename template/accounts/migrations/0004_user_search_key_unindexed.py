@@ -1,6 +1,6 @@
 """A partial index of the users whose search key holds a character pg_trgm may not see.
 
-Terms made of such characters (`(((`, `a(b`, `€€€`; see accounts/search.py) give the
+Terms made of such characters (`(((`, `a(b`, `€€€`) give the
 trigram index nothing to look up, so their search read the whole table. Only keys holding
 one of them can match such a term, and this index lists those users, usually none or a
 few: `UserPages` adds its condition to such a search.
@@ -12,7 +12,7 @@ wait.
 from django.db import migrations
 
 INDEX = "accounts_user_search_key_unindexed"
-# accounts.search.UNINDEXED_KEY_PATTERN when this was written; the query's condition must be
+# The condition the search of this release added; the query's condition had to be
 # this very text for the planner to use the index.
 PATTERN = r"[^0-9A-Za-z\n]"
 
