@@ -11,6 +11,9 @@ On PostgreSQL:
   page of index entries instead of sorting the table.
 * A larger statistics sample (1000) on the two trigram expressions, so that the planner
   knows how common a term is.
+* A partial index of the users whose username holds a character outside printable ASCII
+  (usually none or a few): with the username trigram index, the look-alike check of a new
+  username reads just its candidates (accounts/lookalikes.py, `NOT_ASCII`).
 
 SQLite has no trigram indexes, and a table a SQLite project holds is read fast enough
 without them: there this does nothing. The indexes are made with SQL, so the model state
@@ -33,6 +36,11 @@ TRIGRAM_INDEXES = {
         'USING gin ((UPPER("email"::text)) gin_trgm_ops)'
     ),
 }
+# The condition must be the very text of the look-alike query's for the planner to use it.
+NOT_ASCII_INDEX = (
+    'CREATE INDEX IF NOT EXISTS "accounts_user_username_not_ascii" ON "accounts_user" ("id") '
+    "WHERE \"username\"::text ~ '[^ -~]'"
+)
 ORDER_INDEX = (
     'CREATE INDEX IF NOT EXISTS "accounts_user_joined_id_desc" ON "accounts_user" '
     '("date_joined" DESC, "id" DESC)'
@@ -49,20 +57,21 @@ def create_indexes(apps, schema_editor):
         schema_editor.execute(
             f'ALTER INDEX "{name}" ALTER COLUMN 1 SET STATISTICS {STATISTICS_TARGET}'
         )
+    schema_editor.execute(NOT_ASCII_INDEX)
     schema_editor.execute(ORDER_INDEX)
     # Fresh statistics so the planner knows the new expression indexes at once.
     schema_editor.execute('ANALYZE "accounts_user"')
 
 
-def drop_trigram_indexes(apps, schema_editor):
+def drop_search_indexes(apps, schema_editor):
     if schema_editor.connection.vendor != "postgresql":
         return
-    for name in TRIGRAM_INDEXES:
+    for name in [*TRIGRAM_INDEXES, "accounts_user_username_not_ascii"]:
         schema_editor.execute(f'DROP INDEX IF EXISTS "{name}"')
 
 
 def drop_indexes(apps, schema_editor):
-    drop_trigram_indexes(apps, schema_editor)
+    drop_search_indexes(apps, schema_editor)
     if schema_editor.connection.vendor == "postgresql":
         schema_editor.execute('DROP INDEX IF EXISTS "accounts_user_joined_id_desc"')
     # The extension stays: other tables or apps may use it, and it costs nothing unused.

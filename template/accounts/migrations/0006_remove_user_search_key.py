@@ -1,9 +1,11 @@
 """The user model loses its search column: the user table searches `username` and `email`
-themselves, through trigram indexes on `UPPER(username)` and `UPPER(email)` (PostgreSQL).
+themselves, through trigram indexes on `UPPER(username)` and `UPPER(email)`, and the
+look-alike check reads the username index and a partial index of non-ASCII usernames
+(PostgreSQL only; 0002_squashed_0006 has the details).
 
-Dropping the column (and its indexes with it) is quick on PostgreSQL; SQLite rebuilds the
-table. Building the two trigram indexes reads the user table once, during which writes to
-it wait.
+The column exists in a project that ran 0003 with the previous release: dropping it (its
+indexes go with it) is quick on PostgreSQL; SQLite rebuilds the table. Building the new
+indexes reads the user table once, during which writes to it wait.
 """
 
 import importlib
@@ -13,8 +15,25 @@ from django.db import migrations
 squashed = importlib.import_module("accounts.migrations.0002_squashed_0006_remove_user_search_key")
 
 
-def restore_search_key_indexes(apps, schema_editor):
-    """Reverting: the indexes of 0003 and 0004 on the column the reversal adds again."""
+def _has_search_key(schema_editor, table):
+    connection = schema_editor.connection
+    with connection.cursor() as cursor:
+        columns = connection.introspection.get_table_description(cursor, table)
+    return "search_key" in {column.name for column in columns}
+
+
+def drop_search_key(apps, schema_editor):
+    user = apps.get_model("accounts", "User")
+    if _has_search_key(schema_editor, user._meta.db_table):
+        schema_editor.remove_field(user, user._meta.get_field("search_key"))
+
+
+def add_search_key(apps, schema_editor):
+    """Reverting: the column and the indexes the previous release read."""
+    user = apps.get_model("accounts", "User")
+    if _has_search_key(schema_editor, user._meta.db_table):
+        return
+    schema_editor.add_field(user, user._meta.get_field("search_key"))
     if schema_editor.connection.vendor != "postgresql":
         return
     schema_editor.execute(
@@ -33,7 +52,9 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.RunPython(migrations.RunPython.noop, restore_search_key_indexes),
-        migrations.RemoveField(model_name="user", name="search_key"),
-        migrations.RunPython(squashed.create_indexes, squashed.drop_trigram_indexes),
+        migrations.SeparateDatabaseAndState(
+            database_operations=[migrations.RunPython(drop_search_key, add_search_key)],
+            state_operations=[migrations.RemoveField(model_name="user", name="search_key")],
+        ),
+        migrations.RunPython(squashed.create_indexes, squashed.drop_search_indexes),
     ]
