@@ -20,14 +20,19 @@ How a page is found, so that its cost does not grow with the table (given the in
 table needs: one on the ordering, and on PostgreSQL a trigram index per searched field):
 
 * Nothing narrows the list: walk the ordering's index from the cursor, one page of entries.
-* A search or filter narrows it: first look how many rows match, reading at most
-  `count_cap + 1` of them in any order (the trigram index finds them). Few match: those are
-  all, so their page is sorted from just them, and the count is exact. Many match: walking
-  the ordering's index finds a page of them after a short stretch.
+* A search or filter narrows it: look first, then pick the plan.
+  1. Read the newest `window` rows in order and keep the matches: a common term fills the
+     cap there ("1,000+"), and its pages walk the ordering's index, soon finding a page.
+  2. Else ask for the matches in any order (the trigram indexes find them): enough to count
+     them when the newest rows held a few (`SPREAD_OUT`: likely many in all, spread through
+     the list), else up to `sort_bound`. If that is all of them, the count is exact and a
+     page is sorted from just those rows; else pages walk the ordering's index.
 
 The plan is chosen here, not by the database: PostgreSQL's planner guesses how many rows a
 search matches and assumes they are spread evenly through the ordering, so for a rare term
-it walks the whole ordering index looking for a page of matches it will never find.
+it walks the whole ordering index looking for a page of matches it will never find, and for
+a common term it guessed rare, it sorts every match. A walk writes the search so that no
+index serves it, so the planner cannot swap it for a sort.
 """
 
 from __future__ import annotations
@@ -43,11 +48,13 @@ from uuid import UUID
 from django.core import signing
 from django.core.exceptions import BadRequest as DjangoBadRequest
 from django.core.exceptions import ValidationError
-from django.db.models import Q, QuerySet
+from django.db.models import Q, QuerySet, TextField, Value
+from django.db.models.functions import Concat
 
 from component_framework.core.errors import BadRequest
 
 Row = Any  # a model instance, or a dict for a `.values()` queryset
+SPREAD_OUT = 5  # matches among the newest rows that make walking in order the better bet
 
 
 class InvalidCursor(BadRequest, DjangoBadRequest):
@@ -94,7 +101,9 @@ class Listing:
     search_fields: Sequence[str] = ()
     ordering: Sequence[str] = ()  # e.g. ["-date_joined"]; the primary key is added last
     page_size: int = 25
-    count_cap: int = 1000
+    count_cap: int = 1000  # rows counted at most
+    window: int = 3000  # the newest rows a search or filter reads first, in order
+    sort_bound: int = 2000  # matches sorted at most; more are found walking in order
     keys: tuple[tuple[str, bool], ...] = field(init=False)  # (field name, descending)
 
     def __post_init__(self) -> None:
@@ -103,6 +112,11 @@ class Listing:
         if pk not in (name for name, _ in keys):
             keys.append((pk, keys[0][1] if keys else False))
         object.__setattr__(self, "keys", tuple(keys))
+
+    @property
+    def order(self) -> list[str]:
+        """The `order_by()` of the list."""
+        return [f"-{name}" if descending else name for name, descending in self.keys]
 
     def query(self, search: str = "", filters: Mapping[str, Any] | None = None) -> Results:
         """The rows matching `search` (stripped; "" matches all) and the `filters` lookups."""
@@ -137,25 +151,34 @@ class Listing:
 class Results:
     """One search and filtering of a listing, for one request: its count and its pages.
 
-    Each method runs one or two queries; the look at how many rows match is made once.
+    The look at how many rows match is made once, by the first method that needs it.
     """
 
     def __init__(self, listing: Listing, search: str, filters: dict[str, Any]) -> None:
         self.listing = listing
-        self.search = search
-        self.matching = listing.queryset.filter(**filters)
-        if search:
-            self.matching = self.matching.filter(self._search_q(search))
         self.narrowed = bool(search or filters)
-        self._few: list[Any] | None = None  # the pks of all matches, when there are few
+        self.matching = listing.queryset.filter(**filters)
+        # The same rows, the search written so that no index serves it: the database can
+        # only walk the ordering's index to find them.
+        self.walking = self.matching
+        if search:
+            fields = listing.search_fields
+            self.matching = self.matching.filter(_contains(fields, search))
+            hidden = {
+                f"walk_{i}": Concat(name, Value(""), output_field=TextField())
+                for i, name in enumerate(fields)
+            }
+            self.walking = self.walking.alias(**hidden).filter(_contains(hidden, search))
         self._looked = False
+        self._few: list[Any] | None = None  # the pks of all the matches, when few match
+        self._counted = (0, False)
 
     def count(self) -> tuple[int, bool]:
         """(matching rows up to the cap, whether more match)."""
-        cap = self.listing.count_cap
         if self.narrowed:
-            few = self._look()
-            return (cap, True) if few is None else (len(few), False)
+            self._look()
+            return self._counted
+        cap = self.listing.count_cap
         found = self.matching.order_by()[: cap + 1].count()
         return min(found, cap), found > cap
 
@@ -179,23 +202,25 @@ class Results:
 
     # -- how -------------------------------------------------------------------------------
 
-    def _search_q(self, term: str) -> Q:
-        condition = Q()
-        for name in self.listing.search_fields:
-            condition |= Q(**{f"{name}__icontains": term})
-        return condition
-
-    def _look(self) -> list[Any] | None:
-        """The pks of every match when at most `count_cap` rows match, else None.
-
-        Asked in no order, so the database reads just the matches (through the trigram
-        index for a search) and stops after `count_cap + 1`."""
-        if not self._looked:
-            cap = self.listing.count_cap
-            pks = list(self.matching.order_by().values_list("pk", flat=True)[: cap + 1])
-            self._few = pks if len(pks) <= cap else None
-            self._looked = True
-        return self._few
+    def _look(self) -> None:
+        """Find out whether many rows match (then pages walk the ordering's index) or few
+        (then `_few` holds all of them, and pages are sorted from just those)."""
+        if self._looked:
+            return
+        self._looked = True
+        listing, cap = self.listing, self.listing.count_cap
+        # 1. The newest rows in the list's order: a common term fills the cap right there.
+        newest = listing.queryset.order_by(*listing.order)[: listing.window].values("pk")
+        recent = self.walking.filter(pk__in=newest).order_by()[: cap + 1].count()
+        if recent > cap:
+            self._counted = (cap, True)
+            return
+        # 2. The matches in any order (from the trigram indexes): enough to count them when
+        # the newest rows held some (likely many in all), else up to the sort bound.
+        wanted = cap + 1 if recent >= SPREAD_OUT else max(cap, listing.sort_bound) + 1
+        pks = list(self.matching.order_by().values_list("pk", flat=True)[:wanted])
+        self._counted = (min(len(pks), cap), len(pks) > cap)
+        self._few = pks if len(pks) < wanted else None
 
     def _page(
         self,
@@ -207,10 +232,12 @@ class Results:
     ) -> Page:
         listing, size = self.listing, self.listing.page_size
         keys = [(name, descending != backwards) for name, descending in listing.keys]
-        rows = self.matching
-        if self.narrowed and (few := self._look()) is not None:
-            # All the matches are known: sort just them (through the primary key's index).
-            rows = listing.queryset.filter(pk__in=few)
+        rows = self.walking
+        if self.narrowed:
+            self._look()
+            if self._few is not None:
+                # All the matches are known: sort just them (through the primary key's index).
+                rows = listing.queryset.filter(pk__in=self._few)
         if cursor is not None:
             rows = rows.filter(_past(keys, listing.values_of(cursor), inclusive))
         order = [f"-{name}" if descending else name for name, descending in keys]
@@ -232,6 +259,14 @@ class Results:
             previous_cursor=listing.cursor(found[0]) if found else None,
             next_cursor=listing.cursor(found[-1]) if found else None,
         )
+
+
+def _contains(fields: Sequence[str], term: str) -> Q:
+    """Rows where one of `fields` contains `term`, case-insensitively."""
+    condition = Q()
+    for name in fields:
+        condition |= Q(**{f"{name}__icontains": term})
+    return condition
 
 
 def _past(keys: Sequence[tuple[str, bool]], values: Sequence[Any], inclusive: bool) -> Q:

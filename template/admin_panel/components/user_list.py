@@ -27,16 +27,17 @@ User = get_user_model()
 MAX_QUERY_LENGTH = 100
 ROW_FIELDS = ("id", "username", "email", "is_active", "is_staff", "is_superuser", "date_joined")
 COUNT_CAP = 1000  # users counted at most; past it the table reads "1,000+"
+SEARCH_PAGES_COUNTED = 4  # a search is counted up to this many pages ("100+" at 25 a page)
 
 
-def user_listing(page_size: int) -> Listing:
+def user_listing(page_size: int, *, searching: bool = False) -> Listing:
     """The user table's rows: newest first, searched by username and email."""
     return Listing(
         User.objects.values(*ROW_FIELDS),
         search_fields=["username", "email"],
         ordering=["-date_joined"],
         page_size=page_size,
-        count_cap=COUNT_CAP,
+        count_cap=SEARCH_PAGES_COUNTED * page_size if searching else COUNT_CAP,
     )
 
 
@@ -59,7 +60,8 @@ class UserListComponent(DjangoModelComponent):
     """Searchable, paginated user table for staff.
 
     State: `query`, `page` (1-based; None on the last page of a capped list), `users`
-    (rows of the page), `total` (exact up to `COUNT_CAP`), `total_capped`, `page_count`
+    (rows of the page), `total` (exact up to `COUNT_CAP` users, or `SEARCH_PAGES_COUNTED`
+    pages of a search's results), `total_capped`, `page_count`
     (None when capped), `has_prev`, `has_next`, `first`/`last` (the signed keyset cursors
     of the page's first and last rows) and `notice`.
 
@@ -181,7 +183,8 @@ class UserListComponent(DjangoModelComponent):
     def _results(self) -> Results:
         """The current search, counted (each request counts afresh: the count is the look
         that picks the search's plan, so it costs nothing extra)."""
-        results = user_listing(self.page_size).query(str(self.state.get("query", "")))
+        query = str(self.state.get("query", "")).strip()
+        results = user_listing(self.page_size, searching=bool(query)).query(query)
         total, capped = results.count()
         self.state.update(
             total=total,
@@ -211,7 +214,7 @@ class UserListComponent(DjangoModelComponent):
         """An arbitrary page: by offset inside the counted range, else the last page."""
         results = self._results()
         if self.state["total_capped"]:
-            if page > COUNT_CAP // self.page_size:
+            if page > math.ceil(self.state["total"] / self.page_size):
                 self.on_last_page()
                 return
         else:

@@ -158,21 +158,23 @@ def test_past_the_count_cap_totals_are_not_counted(table, many, page_size, monke
     assert names(component)[-1] == "user00"
 
 
-@pytest.mark.parametrize("cap", [30, 10], ids=["few-matches", "capped"])
-def test_a_search_pages_in_the_same_order_counted_or_not(table, many, page_size, monkeypatch, cap):
+@pytest.mark.parametrize("counted_pages", [5, 2], ids=["few-matches", "capped"])
+def test_a_search_pages_in_the_same_order_counted_or_not(
+    table, many, page_size, monkeypatch, counted_pages
+):
     # 23 matches: all counted (their pages sorted from just them) or past the cap (read in
     # the table's order); the pages are the same either way.
-    monkeypatch.setattr(user_list_module, "COUNT_CAP", cap)
+    monkeypatch.setattr(user_list_module, "SEARCH_PAGES_COUNTED", counted_pages)
     component = table()
     component.on_search("user")
-    assert component.state["total_capped"] is (cap == 10)
+    assert component.state["total_capped"] is (counted_pages == 2)
     seen = names(component)
     while component.state["has_next"]:
         component.on_next_page()
         seen += names(component)
     assert seen == [f"user{i:02d}" for i in range(22, -1, -1)]
     component.on_last_page()
-    if cap == 30:  # page 5 of 5 holds the remainder
+    if counted_pages == 5:  # page 5 of 5 holds the remainder
         assert names(component) == ["user02", "user01", "user00"]
         component.on_prev_page()
         assert names(component) == ["user07", "user06", "user05", "user04", "user03"]
@@ -196,7 +198,7 @@ def test_a_search_sorts_few_matches_and_walks_the_order_for_many(
     listing = page_query(component.on_first_page)
     few = page_query(lambda: component.on_search("user1"))
     few_next = page_query(component.on_next_page)
-    monkeypatch.setattr(user_list_module, "COUNT_CAP", 5)
+    monkeypatch.setattr(user_list_module, "SEARCH_PAGES_COUNTED", 1)  # 5 matches at most
     many_matches = page_query(lambda: component.on_search("user"))
     assert component.state["total_capped"] is True
 
