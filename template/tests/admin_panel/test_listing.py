@@ -1,8 +1,9 @@
 """Listing (admin_panel/listing.py): every page of every search, filter and order is exactly
 the rows a plain sort of the matching rows gives, whichever plan the listing picks, on the
 database the project runs. The users of the user table are the data; the cap, the window and
-the sort bound are shrunk so a few hundred of them reach every plan (`PLANS`), and the data is skewed (terms only old users have,
-terms only new users have, date ties) the way real sign-ups are.
+the sort bound are shrunk so a few hundred of them reach every plan (`PLANS`), and the data
+is skewed (terms only old users have, terms only new users have, date ties) the way real
+sign-ups are.
 """
 
 from __future__ import annotations
