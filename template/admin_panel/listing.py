@@ -48,8 +48,8 @@ from uuid import UUID
 from django.core import signing
 from django.core.exceptions import BadRequest as DjangoBadRequest
 from django.core.exceptions import ValidationError
-from django.db.models import Q, QuerySet, TextField, Value
-from django.db.models.functions import Concat
+from django.db.models import Q, QuerySet, Subquery, TextField, Value
+from django.db.models.functions import Coalesce, Concat
 
 from component_framework.core.errors import BadRequest
 
@@ -171,6 +171,7 @@ class Results:
             self.walking = self.walking.alias(**hidden).filter(_contains(hidden, search))
         self._looked = False
         self._few: list[Any] | None = None  # the pks of all the matches, when few match
+        self._first_rows: list[Row] = []  # the first matches in order, when _look read them
         self._counted = (0, False)
 
     def count(self) -> tuple[int, bool]:
@@ -208,16 +209,23 @@ class Results:
         if self._looked:
             return
         self._looked = True
-        listing, cap = self.listing, self.listing.count_cap
-        # 1. The newest rows in the list's order: a common term fills the cap right there.
-        newest = listing.queryset.order_by(*listing.order)[: listing.window].values("pk")
-        recent = self.walking.filter(pk__in=newest).order_by()[: cap + 1].count()
-        if recent > cap:
-            self._counted = (cap, True)
+        listing, cap, window = self.listing, self.listing.count_cap, self.listing.window
+        # 1. The matches among the first `window` rows in order: the rows between the first
+        # and the window-th (or the last), one stretch of the ordering's index. A common
+        # term fills the cap, and its first page, right there.
+        first, descending = listing.keys[0]
+        ordered = listing.queryset.order_by(*listing.order).values(first)
+        last = Coalesce(Subquery(ordered[window - 1 : window]), Subquery(ordered.reverse()[:1]))
+        ends = [Subquery(ordered[:1]), last]
+        newest = Q(**{f"{first}__range": ends[::-1] if descending else ends})
+        recent = list(self.walking.filter(newest).order_by(*listing.order)[: cap + 1])
+        if len(recent) > cap:
+            self._counted, self._first_rows = (cap, True), recent
             return
         # 2. The matches in any order (from the trigram indexes): enough to count them when
         # the newest rows held some (likely many in all), else up to the sort bound.
-        wanted = cap + 1 if recent >= SPREAD_OUT else max(cap, listing.sort_bound) + 1
+        spread = len(recent) >= SPREAD_OUT
+        wanted = cap + 1 if spread else max(cap, listing.sort_bound) + 1
         pks = list(self.matching.order_by().values_list("pk", flat=True)[:wanted])
         self._counted = (min(len(pks), cap), len(pks) > cap)
         self._few = pks if len(pks) < wanted else None
@@ -241,7 +249,10 @@ class Results:
         if cursor is not None:
             rows = rows.filter(_past(keys, listing.values_of(cursor), inclusive))
         order = [f"-{name}" if descending else name for name, descending in keys]
-        found = list(rows.order_by(*order)[offset : offset + size + 1])
+        if cursor is None and not backwards and not offset and self._first_rows:
+            found = self._first_rows[: size + 1]  # read by the look already
+        else:
+            found = list(rows.order_by(*order)[offset : offset + size + 1])
         more = len(found) > size
         found = found[:size]
         if backwards:
