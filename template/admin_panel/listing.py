@@ -21,10 +21,10 @@ table needs: one on the ordering, and on PostgreSQL a trigram index per searched
 
 * Nothing narrows the list: walk the ordering's index from the cursor, one page of entries.
 * A search or filter narrows it: look first, then pick the plan.
-  1. Read the newest `window` rows in order and keep the matches: a common term fills the
-     cap there ("1,000+"), and its pages walk the ordering's index, soon finding a page.
+  1. Read the first `window` rows in order and keep the matches: a common term fills the
+     cap there ("1,000+", and the first page), and its pages walk the ordering's index.
   2. Else ask for the matches in any order (the trigram indexes find them): enough to count
-     them when the newest rows held a few (`SPREAD_OUT`: likely many in all, spread through
+     them when the first rows held a few (`SPREAD_OUT`: likely many in all, spread through
      the list), else up to `sort_bound`. If that is all of them, the count is exact and a
      page is sorted from just those rows; else pages walk the ordering's index.
 
@@ -54,7 +54,7 @@ from django.db.models.functions import Coalesce, Concat
 from component_framework.core.errors import BadRequest
 
 Row = Any  # a model instance, or a dict for a `.values()` queryset
-SPREAD_OUT = 5  # matches among the newest rows that make walking in order the better bet
+SPREAD_OUT = 5  # matches among the first rows that make walking in order the better bet
 
 
 class InvalidCursor(BadRequest, DjangoBadRequest):
@@ -102,7 +102,7 @@ class Listing:
     ordering: Sequence[str] = ()  # e.g. ["-date_joined"]; the primary key is added last
     page_size: int = 25
     count_cap: int = 1000  # rows counted at most
-    window: int = 3000  # the newest rows a search or filter reads first, in order
+    window: int = 3000  # the first rows in order a search or filter reads first
     sort_bound: int = 2000  # matches sorted at most; more are found walking in order
     keys: tuple[tuple[str, bool], ...] = field(init=False)  # (field name, descending)
 
