@@ -35,8 +35,10 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
+from django.db.models.functions import Upper
 
-from .search import LETTERS, SEPARATOR, SPELLED, UNINDEXED_KEY_PATTERN
+#: A username holding a character outside printable ASCII, as a regular expression.
+NOT_ASCII = r"[^ -~]"
 
 # Latin letter or digit -> the characters drawn like it (after NFKC).
 _DRAWN_LIKE = {
@@ -103,22 +105,22 @@ def skeleton(username: str) -> str:
     return unicodedata.normalize("NFKC", text.casefold()).translate(_TABLE)
 
 
-def _ascii_key_pattern(name_skeleton: str) -> str | None:
-    """A regular expression matching the search key (accounts/search.py) of every ASCII
-    username with this skeleton; None when no ASCII username has it."""
+def _ascii_pattern(name_skeleton: str) -> str | None:
+    """A regular expression matching the upper-cased form of every ASCII username with this
+    skeleton; None when no ASCII username has it."""
     pattern = []
     for char in name_skeleton:
         if char == "o":
             pattern.append("[O0]")
         elif char == "l":
             pattern.append("[L1]")
-        elif "a" <= char <= "z" or "2" <= char <= "9":
+        elif char.isascii() and (char.isalpha() or char.isdigit()):
             pattern.append(char.upper())
-        elif char in SPELLED:
-            pattern.append(re.escape(LETTERS[SPELLED.index(char)]))
+        elif char.isascii() and char.isprintable():
+            pattern.append(re.escape(char))
         else:
             return None
-    return "^" + "".join(pattern) + SEPARATOR
+    return "^" + "".join(pattern) + "$"
 
 
 def find_lookalike(users: QuerySet[Any], username: str) -> str | None:
@@ -126,18 +128,17 @@ def find_lookalike(users: QuerySet[Any], username: str) -> str | None:
 
     `username` is what was typed, before NFKC: "admin" in full-width letters is a
     look-alike of "admin", while "admin" itself is the unique constraint's business. The
-    query reads
-    the ASCII usernames of the same spelling up to case, `0`/`o` and `1`/`l` (through the
-    indexed search key), and the few users whose key holds other characters.
+    query reads the ASCII usernames of the same spelling up to case, `0`/`o` and `1`/`l`
+    (a regular expression on `UPPER(username)`, which the trigram index of the user table
+    serves on PostgreSQL), and the usernames holding other characters.
     """
     target = skeleton(username)
-    candidates = Q(search_key__regex=UNINDEXED_KEY_PATTERN)
-    ascii_pattern = _ascii_key_pattern(target)
+    candidates = Q(username__regex=NOT_ASCII)
+    ascii_pattern = _ascii_pattern(target)
     if ascii_pattern is not None:
-        candidates |= Q(search_key__regex=ascii_pattern)
-    for existing in (
-        users.filter(candidates).exclude(username=username).values_list("username", flat=True)
-    ):
+        candidates |= Q(upper_username__regex=ascii_pattern)
+    found = users.annotate(upper_username=Upper("username")).filter(candidates)
+    for existing in found.exclude(username=username).values_list("username", flat=True):
         if skeleton(existing) == target:
             return existing
     return None

@@ -1,56 +1,47 @@
-"""The search key column and its trigram index (see accounts/search.py).
+"""The search key column of the previous release (0006 removes it).
 
-* `search_key`: username and email in one upper-cased, punctuation-spelled column that the
-  database computes on every write (a stored generated column, on both databases).
-* On PostgreSQL, a trigram GIN index on it, and a larger statistics sample (1000) so the
-  planner knows how common a term is. It replaces the two indexes of 0002 on
-  `UPPER(username)` and `UPPER(email)`, which no query uses any more.
-
-Adding a stored generated column rewrites the user table: on PostgreSQL the table is locked
-while that runs, for a time that grows with the number of users. SQLite rebuilds the table.
+This release creates nothing here: a project that has not run this migration yet records
+the column in Django's migration state only, and 0006 has nothing to drop. A project that
+ran it holds the column and its indexes until 0006. The `SearchKey` expression stays so that
+the state, and reverting 0006, still know the column.
 """
 
-from django.db import migrations, models
+from django.db import NotSupportedError, migrations, models
 from django.db.models.functions import Concat
 
-import accounts.search
 
-TRIGRAM_INDEX = "accounts_user_search_key_trgm"
-STATISTICS_TARGET = 1000
-# The indexes of 0002 this one replaces, to drop now and to make again if this is reverted.
-OLD_INDEXES = {
-    "accounts_user_username_upper_trgm": (
-        'CREATE INDEX IF NOT EXISTS "accounts_user_username_upper_trgm" ON "accounts_user" '
-        'USING gin ((UPPER("username"::text)) gin_trgm_ops)'
-    ),
-    "accounts_user_email_upper_trgm": (
-        'CREATE INDEX IF NOT EXISTS "accounts_user_email_upper_trgm" ON "accounts_user" '
-        'USING gin ((UPPER("email"::text)) gin_trgm_ops)'
-    ),
-}
+def _sql_text(vendor, text):
+    """`text` as an SQL string expression (no `%` sign in the SQL itself)."""
+    char = {"postgresql": "CHR", "sqlite": "CHAR"}[vendor]
+    pieces = []
+    for i, run in enumerate(text.split("%")):
+        if i:
+            pieces.append(f"{char}(37)")
+        if run:
+            pieces.append("'" + run.replace("'", "''") + "'")
+    return " || ".join(pieces) or "''"
 
 
-def create_index(apps, schema_editor):
-    if schema_editor.connection.vendor != "postgresql":
-        return
-    for name in OLD_INDEXES:
-        schema_editor.execute(f'DROP INDEX IF EXISTS "{name}"')
-    schema_editor.execute(
-        f'CREATE INDEX IF NOT EXISTS "{TRIGRAM_INDEX}" ON "accounts_user" '
-        'USING gin ("search_key" gin_trgm_ops)'
-    )
-    schema_editor.execute(
-        f'ALTER TABLE "accounts_user" ALTER COLUMN "search_key" SET STATISTICS {STATISTICS_TARGET}'
-    )
-    schema_editor.execute('ANALYZE "accounts_user"')
+class SearchKey(models.Func):
+    """The column's expression: upper-cased, punctuation spelled as lowercase letters."""
 
+    output_field = models.TextField()
 
-def drop_index(apps, schema_editor):
-    if schema_editor.connection.vendor != "postgresql":
-        return
-    schema_editor.execute(f'DROP INDEX IF EXISTS "{TRIGRAM_INDEX}"')
-    for sql in OLD_INDEXES.values():
-        schema_editor.execute(sql)
+    def __init__(self, expression, *, spelled, letters, **extra):
+        self.spelled, self.letters = spelled, letters
+        super().__init__(expression, **extra)
+
+    def as_sql(self, compiler, connection, **extra_context):
+        vendor, sql = connection.vendor, "UPPER(%(expressions)s)"
+        if vendor == "postgresql":
+            spelled, letters = _sql_text(vendor, self.spelled), _sql_text(vendor, self.letters)
+            sql = f"TRANSLATE({sql}, {spelled}, {letters})"
+        elif vendor == "sqlite":
+            for char, letter in zip(self.spelled, self.letters, strict=True):
+                sql = f"REPLACE({sql}, {_sql_text(vendor, char)}, {_sql_text(vendor, letter)})"
+        else:
+            raise NotSupportedError(f"No search key for {vendor}.")
+        return super().as_sql(compiler, connection, template=sql, **extra_context)
 
 
 class Migration(migrations.Migration):
@@ -59,18 +50,26 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.AddField(
-            model_name="user",
-            name="search_key",
-            field=models.GeneratedField(
-                db_persist=True,
-                expression=accounts.search.SearchKey(
-                    Concat("username", models.Value("\n"), "email", output_field=models.TextField()),
-                    spelled=".@_-+'!#$&*/=?^`{|}~ \"\\%",
-                    letters="qzxjkvwybcdfghmnoprsltea",
+        migrations.SeparateDatabaseAndState(
+            state_operations=[
+                migrations.AddField(
+                    model_name="user",
+                    name="search_key",
+                    field=models.GeneratedField(
+                        db_persist=True,
+                        expression=SearchKey(
+                            Concat(
+                                "username",
+                                models.Value("\n"),
+                                "email",
+                                output_field=models.TextField(),
+                            ),
+                            spelled=".@_-+'!#$&*/=?^`{|}~ \"\\%",
+                            letters="qzxjkvwybcdfghmnoprsltea",
+                        ),
+                        output_field=models.TextField(),
+                    ),
                 ),
-                output_field=models.TextField(),
-            ),
+            ],
         ),
-        migrations.RunPython(create_index, drop_index, elidable=False),
     ]

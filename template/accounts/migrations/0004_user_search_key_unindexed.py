@@ -1,34 +1,10 @@
-"""A partial index of the users whose search key holds a character pg_trgm may not see.
+"""A partial index of the previous release on the search key column (0006 removes it).
 
-Terms made of such characters (`(((`, `a(b`, `€€€`; see accounts/search.py) give the
-trigram index nothing to look up, so their search read the whole table. Only keys holding
-one of them can match such a term, and this index lists those users, usually none or a
-few: `UserPages` adds its condition to such a search.
-
-On PostgreSQL only. Building it reads the user table once, during which writes to the table
-wait.
+This release creates nothing here: the index went with the column. The migration stays so
+that Django knows which projects ran it.
 """
 
 from django.db import migrations
-
-INDEX = "accounts_user_search_key_unindexed"
-# accounts.search.UNINDEXED_KEY_PATTERN when this was written; the query's condition must be
-# this very text for the planner to use the index.
-PATTERN = r"[^0-9A-Za-z\n]"
-
-
-def create_index(apps, schema_editor):
-    if schema_editor.connection.vendor != "postgresql":
-        return
-    schema_editor.execute(
-        f'CREATE INDEX IF NOT EXISTS "{INDEX}" ON "accounts_user" ("date_joined", "id") '
-        f"WHERE \"search_key\" ~ '{PATTERN}'"
-    )
-
-
-def drop_index(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(f'DROP INDEX IF EXISTS "{INDEX}"')
 
 
 class Migration(migrations.Migration):
@@ -37,5 +13,5 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.RunPython(create_index, drop_index, elidable=False),
+        migrations.RunPython(migrations.RunPython.noop, migrations.RunPython.noop),
     ]

@@ -1,7 +1,7 @@
 """`UserListComponent`: the searchable, paginated user table with status toggles.
 
-State and events live here; the queries, built to stay fast at a million users, are in
-`admin_panel/user_pages.py` (capped counts, keyset pages, a search that picks its own plan).
+State and events live here; the rows come from a `Listing` (admin_panel/listing.py: search,
+keyset pages, capped count, fast at a million users).
 """
 
 from __future__ import annotations
@@ -19,12 +19,26 @@ from component_framework.adapters.django_model import DjangoModelComponent
 from component_framework.core import registry
 from component_framework.core.permissions import IsStaff
 
+from ..listing import Listing, Page, Results
 from ..roles import can_manage, check_can_toggle, is_self
-from ..user_pages import UserPages, cursor_of
 
 User = get_user_model()
 
 MAX_QUERY_LENGTH = 100
+ROW_FIELDS = ("id", "username", "email", "is_active", "is_staff", "is_superuser", "date_joined")
+COUNT_CAP = 1000  # users counted at most; past it the table reads "1,000+"
+SEARCH_PAGES_COUNTED = 4  # a search is counted up to this many pages ("100+" at 25 a page)
+
+
+def user_listing(page_size: int, *, searching: bool = False) -> Listing:
+    """The user table's rows: newest first, searched by username and email."""
+    return Listing(
+        User.objects.values(*ROW_FIELDS),
+        search_fields=["username", "email"],
+        ordering=["-date_joined"],
+        page_size=page_size,
+        count_cap=SEARCH_PAGES_COUNTED * page_size if searching else COUNT_CAP,
+    )
 
 
 def row_view(actor: Any, row: dict[str, Any]) -> dict[str, Any]:
@@ -46,10 +60,10 @@ class UserListComponent(DjangoModelComponent):
     """Searchable, paginated user table for staff.
 
     State: `query`, `page` (1-based; None on the last page of a capped list), `users`
-    (rows of the page), `total` (exact up to the cap: 1,000 users, or four pages of a
-    search's results), `total_capped`, `page_count`
-    (None when capped), `has_prev`, `has_next`, `first`/`last` (keyset cursors
-    `[date_joined, id]` of the page's first and last rows) and `notice`.
+    (rows of the page), `total` (exact up to `COUNT_CAP` users, or `SEARCH_PAGES_COUNTED`
+    pages of a search's results), `total_capped`, `page_count`
+    (None when capped), `has_prev`, `has_next`, `first`/`last` (the signed keyset cursors
+    of the page's first and last rows) and `notice`.
 
     Events: `search(query)`, `change_page(page)`, `first_page`, `prev_page`, `next_page`,
     `last_page`, `toggle_status(user_id)`, `refresh`.
@@ -121,44 +135,29 @@ class UserListComponent(DjangoModelComponent):
         if not self.state.get("has_next") or not cursor:
             self._reload()
             return
-        pages = self._pages()
-        self._count(pages)
         page = self.state.get("page")
-        self._show(pages.after(cursor), page=page + 1 if page is not None else None, has_prev=True)
+        self._show(self._results().after(cursor), page + 1 if page is not None else None)
 
     def on_prev_page(self) -> None:
         cursor = self.state.get("first")
         if not self.state.get("has_prev") or not cursor:
             self._load_page()
             return
-        pages = self._pages()
-        self._count(pages)
-        rows = pages.before(cursor)
-        if len(rows) <= self.page_size:
-            # Reached the start (the rows before may be fewer than a page): show page 1.
-            self._show(pages.first(), page=1, has_prev=False)
-            return
-        rows = rows[: self.page_size]
-        rows.reverse()
+        shown = self._results().before(cursor)
         page = self.state.get("page")
-        self.state["users"] = rows
-        self._set_cursors(rows)
-        self.state.update(page=page - 1 if page is not None else None, has_prev=True, has_next=True)
+        if not shown.has_previous:  # reached the start: `before` gave the first page
+            page = 1
+        elif page is not None:
+            page -= 1
+        self._show(shown, page)
 
     def on_last_page(self) -> None:
         self.state["notice"] = ""
-        pages = self._pages()
-        self._count(pages)
+        results = self._results()
         if not self.state["total_capped"]:
-            self._offset_page(pages, self.state["page_count"])
+            self._offset_page(results, self.state["page_count"])
             return
-        rows = pages.last()
-        has_prev = len(rows) > self.page_size
-        rows = rows[: self.page_size]
-        rows.reverse()
-        self.state["users"] = rows
-        self._set_cursors(rows)
-        self.state.update(page=None, has_prev=has_prev, has_next=False)
+        self._show(results.last(), None)
 
     def on_toggle_status(self, user_id: int) -> None:
         """Flip a user's `is_active` (role rules apply) and show the page again."""
@@ -177,67 +176,56 @@ class UserListComponent(DjangoModelComponent):
     def on_refresh(self) -> None:
         """Show the current page again with fresh data and count (after an edit elsewhere)."""
         self.state["notice"] = ""
-        self._reload(recount=True)
+        self._reload()
 
-    # -- queries (admin_panel/user_pages.py) ---------------------------------------------
+    # -- queries (admin_panel/listing.py) ----------------------------------------------------
 
-    def _pages(self) -> UserPages:
-        # A search counted as few (not capped) has its pages sorted from the search index.
-        few = not self.state.get("total_capped", True)
-        return UserPages(str(self.state.get("query", "")), self.page_size, few=few)
-
-    def _count(self, pages: UserPages, *, recount: bool = False) -> None:
-        """Count the table again, or a search when it is typed or refreshed (`recount`): the
-        pages of a search keep that count, which saves its queries on every page turn."""
-        if pages.term and not recount:
-            return
-        total, capped = pages.count()
+    def _results(self) -> Results:
+        """The current search, counted (each request counts afresh: the count is the look
+        that picks the search's plan, so it costs nothing extra)."""
+        query = str(self.state.get("query", "")).strip()
+        results = user_listing(self.page_size, searching=bool(query)).query(query)
+        total, capped = results.count()
         self.state.update(
             total=total,
             total_capped=capped,
             page_count=None if capped else max(1, math.ceil(total / self.page_size)),
         )
+        return results
 
-    def _set_cursors(self, rows: list[dict[str, Any]]) -> None:
-        self.state["first"] = cursor_of(rows[0]) if rows else None
-        self.state["last"] = cursor_of(rows[-1]) if rows else None
-
-    def _show(self, rows: list[dict[str, Any]], *, page: int | None, has_prev: bool) -> None:
-        has_next = len(rows) > self.page_size
-        rows = rows[: self.page_size]
-        self.state["users"] = rows
-        self._set_cursors(rows)
-        self.state.update(page=page, has_prev=has_prev, has_next=has_next)
+    def _show(self, shown: Page, page: int | None) -> None:
+        self.state.update(
+            users=shown.rows,
+            first=shown.previous_cursor,
+            last=shown.next_cursor,
+            page=page,
+            has_prev=shown.has_previous,
+            has_next=shown.has_next,
+        )
 
     def _load_page(self) -> None:
-        """Page 1 of the current search, counted afresh."""
-        pages = self._pages()
-        self._count(pages, recount=True)
-        self._show(pages.first(), page=1, has_prev=False)
+        """Page 1 of the current search."""
+        self._show(self._results().first(), 1)
 
-    def _offset_page(self, pages: UserPages, page: int) -> None:
-        rows = pages.at((page - 1) * self.page_size)
-        self._show(rows, page=page, has_prev=page > 1)
+    def _offset_page(self, results: Results, page: int) -> None:
+        self._show(results.at((page - 1) * self.page_size), page)
 
     def _jump(self, page: int) -> None:
         """An arbitrary page: by offset inside the counted range, else the last page."""
-        pages = self._pages()
-        self._count(pages)
+        results = self._results()
         if self.state["total_capped"]:
-            if page > math.ceil(pages.cap / self.page_size):
+            if page > math.ceil(self.state["total"] / self.page_size):
                 self.on_last_page()
                 return
         else:
             page = min(page, self.state["page_count"])
-        self._offset_page(pages, page)
+        self._offset_page(results, page)
 
-    def _reload(self, *, recount: bool = False) -> None:
+    def _reload(self) -> None:
         """The page that is shown, from its first row on, with fresh values."""
         cursor = self.state.get("first")
         if not cursor or self.state.get("page") == 1:
             self._load_page()
             return
-        pages = self._pages()
-        self._count(pages, recount=recount)
-        rows = pages.after(cursor, inclusive=True)
-        self._show(rows, page=self.state.get("page"), has_prev=bool(self.state.get("has_prev")))
+        shown = self._results().after(cursor, inclusive=True)
+        self._show(shown, self.state.get("page"))
