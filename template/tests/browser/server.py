@@ -2,13 +2,17 @@
 
 Django's `live_server` serves plain HTTP from a thread; the panel's live feed needs
 WebSockets, so the tests start the project's own ASGI server (uvicorn or daphne, whichever
-the project runs) exactly as production would: `config.settings` with `DEBUG=false`, static
-files collected and served by WhiteNoise. It gets a database of its own (a SQLite file in a
-temporary folder, or the PostgreSQL database `<name>_browser`), the project's Redis when it
-has one (under a key prefix no other run shares) and the in-memory layers otherwise.
+the project runs) as production would: the project's settings with `DEBUG=false`, static
+files collected and served by WhiteNoise. Two things differ, to keep the tests fast:
+`server_settings.py` swaps in a cheap password hash, and `FAILURE_LIMIT` failed logins
+(not the production default) lock an account out. The server gets a database of its own
+(a SQLite file in a temporary folder, or the PostgreSQL database `<name>_browser`), the
+project's Redis when it has one (under a key prefix no other run shares) and the in-memory
+layers otherwise.
 
 The test process never opens that database through Django (no pytest-django test database,
-no `django_db` mark): it reads it with a plain DB-API connection to check what was saved.
+no `django_db` mark): it uses a plain DB-API connection to check what was saved (and to
+clear the lockouts a test caused).
 """
 
 from __future__ import annotations
@@ -35,6 +39,8 @@ from django.conf import settings
 START_TIMEOUT = 30.0
 COMMAND_TIMEOUT = 180.0
 STOP_TIMEOUT = 10.0
+#: Failed logins that lock a username or address out (django-axes) on the test server.
+FAILURE_LIMIT = 2
 
 
 @dataclass(frozen=True)
@@ -73,6 +79,16 @@ class Database(ABC):
             cursor = connection.cursor()
             cursor.execute(sql, params)
             return list(cursor.fetchall())
+        finally:
+            connection.close()
+
+    def execute(self, sql: str, *params: Any) -> None:
+        """Run a write statement (`%s` placeholders) on a fresh connection and commit it."""
+        sql = sql.replace("%s", self.placeholder)
+        connection = self.connect()
+        try:
+            connection.cursor().execute(sql, params)
+            connection.commit()
         finally:
             connection.close()
 
@@ -183,7 +199,7 @@ class PanelServer:
         self.key_prefix = f"{settings.CACHE_KEY_PREFIX}-browser-{secrets.token_hex(4)}"
         self.env = {
             **os.environ,
-            "DJANGO_SETTINGS_MODULE": "config.settings",
+            "DJANGO_SETTINGS_MODULE": "tests.browser.server_settings",
             "DATABASE_URL": self.database.url,
             "SECRET_KEY": secrets.token_urlsafe(50),
             "DEBUG": "false",
@@ -195,6 +211,7 @@ class PanelServer:
             "SESSION_COOKIE_SECURE": "false",
             "CSRF_COOKIE_SECURE": "false",
             "SECURE_HSTS_SECONDS": "0",
+            "AXES_FAILURE_LIMIT": str(FAILURE_LIMIT),
             "PYTHONUNBUFFERED": "1",
         }
         self.process: subprocess.Popen[bytes] | None = None
@@ -302,6 +319,10 @@ class PanelServer:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(process.pid, signal.SIGKILL)
             process.wait(STOP_TIMEOUT)
+
+    def reset_lockouts(self) -> None:
+        """Forget every failed login, as `manage.py axes_reset` does (its database handler)."""
+        self.database.execute("DELETE FROM axes_accessattempt")
 
     def cleanup(self) -> None:
         """Drop the database and this run's Redis keys."""
