@@ -28,9 +28,9 @@ document.addEventListener("securitypolicyviolation", (e) => {
 """
 
 USERS_URL = "**/admin-panel/components/users/"
+USER_EDIT_URL = "**/admin-panel/components/user-edit/"
 #: The class htmx gives the element whose request is on its way.
 IN_FLIGHT = re.compile(r"\bhtmx-request\b")
-USER_EDIT_URL = "**/admin-panel/components/user-edit/"
 
 
 def log_in(page: Page, username: str, password: str) -> None:
