@@ -58,8 +58,8 @@ def shoot(out: Path) -> None:
     with tempfile.TemporaryDirectory(prefix="screenshots-") as work:
         server = PanelServer(Path(work))
         try:
-            server.prepare([admin], DEMO_USERS)
-            server.start()
+            server.launch([admin], DEMO_USERS)
+            server.wait_until_up()
             with sync_playwright() as playwright:
                 browser = launch(playwright, chromium)
                 for name, viewport in SHOTS.items():

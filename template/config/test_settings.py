@@ -19,7 +19,11 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
 }
+# Static files straight from the apps, looked up per request as in development: WhiteNoise
+# otherwise lists every static file (the apps' and STATIC_ROOT's) each time a test client
+# builds the middleware, which happens once per client.
 WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True
 
 TEST_PREFIX = f"{CACHE_KEY_PREFIX}-test-{os.getpid()}"
 CACHES["default"]["KEY_PREFIX"] = TEST_PREFIX

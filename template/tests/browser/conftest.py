@@ -71,8 +71,9 @@ def panel_server(
     # Enough demo users for three pages whatever page size the project was rendered with.
     demo_users = max(300, 2 * settings.ADMIN_PANEL_PAGE_SIZE + 10)
     try:
-        server.prepare(ACCOUNTS, demo_users)
-        server.start()
+        server.launch(ACCOUNTS, demo_users)
+        request.getfixturevalue("browser")  # Chromium starts while the server prepares
+        server.wait_until_up()
         yield server
     finally:
         server.stop()

@@ -1,14 +1,20 @@
 """The server the browser tests drive: a real ASGI server in a subprocess, on its own database.
 
+The subprocess runs serve.py, which prepares the database and then serves.
+
 Django's `live_server` serves plain HTTP from a thread; the panel's live feed needs
 WebSockets, so the tests start the project's own ASGI server (uvicorn or daphne, whichever
-the project runs) exactly as production would: `config.settings` with `DEBUG=false`, static
-files collected and served by WhiteNoise. It gets a database of its own (a SQLite file in a
-temporary folder, or the PostgreSQL database `<name>_browser`), the project's Redis when it
-has one (under a key prefix no other run shares) and the in-memory layers otherwise.
+the project runs) as production would: the project's settings with `DEBUG=false`, static
+files collected and served by WhiteNoise. Two things differ, to keep the tests fast:
+`server_settings.py` swaps in a cheap password hash, and `FAILURE_LIMIT` failed logins
+(not the production default) lock an account out. The server gets a database of its own
+(a SQLite file in a temporary folder, or the PostgreSQL database `<name>_browser`), the
+project's Redis when it has one (under a key prefix no other run shares) and the in-memory
+layers otherwise.
 
 The test process never opens that database through Django (no pytest-django test database,
-no `django_db` mark): it reads it with a plain DB-API connection to check what was saved.
+no `django_db` mark): it uses a plain DB-API connection to check what was saved (and to
+clear the lockouts a test caused).
 """
 
 from __future__ import annotations
@@ -18,7 +24,6 @@ import json
 import os
 import secrets
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -32,9 +37,11 @@ from urllib.parse import quote
 
 from django.conf import settings
 
-START_TIMEOUT = 30.0
-COMMAND_TIMEOUT = 180.0
+#: Seconds the server may take to prepare its database and answer.
+START_TIMEOUT = 180.0
 STOP_TIMEOUT = 10.0
+#: Failed logins that lock a username or address out (django-axes) on the test server.
+FAILURE_LIMIT = 2
 
 
 @dataclass(frozen=True)
@@ -73,6 +80,16 @@ class Database(ABC):
             cursor = connection.cursor()
             cursor.execute(sql, params)
             return list(cursor.fetchall())
+        finally:
+            connection.close()
+
+    def execute(self, sql: str, *params: Any) -> None:
+        """Run a write statement (`%s` placeholders) on a fresh connection and commit it."""
+        sql = sql.replace("%s", self.placeholder)
+        connection = self.connect()
+        try:
+            connection.cursor().execute(sql, params)
+            connection.commit()
         finally:
             connection.close()
 
@@ -161,19 +178,14 @@ class PostgresDatabase(Database):
         self._admin("DROP DATABASE IF EXISTS {} WITH (FORCE)")
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 class PanelServer:
-    """Prepares the database and runs the project's ASGI server for the browser tests."""
+    """The project's ASGI server for the browser tests, its database and its Redis keys."""
 
     def __init__(self, work_dir: Path) -> None:
         self.project_dir = Path(settings.BASE_DIR)
         self.work_dir = work_dir
         self.log_path = work_dir / "server.log"
+        self.port_file = work_dir / "port"
         config = settings.DATABASES["default"]
         if config["ENGINE"] == "django.db.backends.postgresql":
             self.database: Database = PostgresDatabase(config)
@@ -183,7 +195,7 @@ class PanelServer:
         self.key_prefix = f"{settings.CACHE_KEY_PREFIX}-browser-{secrets.token_hex(4)}"
         self.env = {
             **os.environ,
-            "DJANGO_SETTINGS_MODULE": "config.settings",
+            "DJANGO_SETTINGS_MODULE": "tests.browser.server_settings",
             "DATABASE_URL": self.database.url,
             "SECRET_KEY": secrets.token_urlsafe(50),
             "DEBUG": "false",
@@ -195,35 +207,19 @@ class PanelServer:
             "SESSION_COOKIE_SECURE": "false",
             "CSRF_COOKIE_SECURE": "false",
             "SECURE_HSTS_SECONDS": "0",
+            "AXES_FAILURE_LIMIT": str(FAILURE_LIMIT),
             "PYTHONUNBUFFERED": "1",
         }
         self.process: subprocess.Popen[bytes] | None = None
         self.url = ""
 
-    # -- preparation -----------------------------------------------------------------------
+    # -- the server ------------------------------------------------------------------------
 
-    def manage(self, *args: str, extra_env: dict[str, str] | None = None) -> str:
-        """Run `manage.py <args>` against the browser-test database; its output."""
-        result = subprocess.run(  # noqa: S603 - fixed command, our own interpreter
-            [sys.executable, "manage.py", *args],
-            cwd=self.project_dir,
-            env={**self.env, **(extra_env or {})},
-            capture_output=True,
-            text=True,
-            timeout=COMMAND_TIMEOUT,
-            check=False,
-        )
-        if result.returncode != 0:
-            raise RuntimeError(
-                f"manage.py {' '.join(args)} failed ({result.returncode}):\n"
-                f"{result.stdout}\n{result.stderr}"
-            )
-        return result.stdout
+    def launch(self, accounts: list[Account], demo_users: int) -> None:
+        """Start the server process (serve.py), which prepares a fresh database and serves.
 
-    def prepare(self, accounts: list[Account], demo_users: int) -> None:
-        """A fresh database: migrated, demo data, the test accounts; static files collected.
-
-        One process does it all: each `manage.py` run would start Django afresh.
+        Returns at once: `wait_until_up()` waits for it, so the caller can start the browser
+        meanwhile.
         """
         self.database.create()
         admin = next(a for a in accounts if a.username == "admin")
@@ -232,63 +228,36 @@ class PanelServer:
             "admin_password": admin.password,
             "accounts": [a.__dict__ for a in accounts if a.username != "admin"],
         }
-        self.manage("shell", "-c", PREPARE, extra_env={"BROWSER_TEST_SETUP": json.dumps(setup)})
+        self.port_file.unlink(missing_ok=True)
+        log = self.log_path.open("ab")
+        self.process = subprocess.Popen(  # noqa: S603 - fixed command, our own interpreter
+            [sys.executable, "-m", "tests.browser.serve", str(self.port_file)],
+            cwd=self.project_dir,
+            env={**self.env, "BROWSER_TEST_SETUP": json.dumps(setup)},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+        log.close()
 
-    # -- the server ------------------------------------------------------------------------
-
-    def command(self, port: int) -> list[str]:
-        app = "config.asgi:application"
-        try:
-            import uvicorn  # noqa: F401
-        except ImportError:
-            return [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), app]
-        return [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            app,
-            "--host",
-            "127.0.0.1",
-            "--port",
-            str(port),
-            "--lifespan",
-            "off",
-        ]
-
-    def start(self) -> None:
-        """Start the server on a free port and wait until it answers (bounded)."""
-        for _attempt in range(3):  # another process may grab the port first
-            port = free_port()
-            log = self.log_path.open("ab")
-            self.process = subprocess.Popen(  # noqa: S603 - fixed command
-                self.command(port),
-                cwd=self.project_dir,
-                env=self.env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                start_new_session=True,
-            )
-            log.close()
-            self.url = f"http://127.0.0.1:{port}"
-            if self._wait_until_up():
-                return
-            self.stop()
-        raise RuntimeError(f"the ASGI server did not start; its log:\n{self.log_tail()}")
-
-    def _wait_until_up(self) -> bool:
+    def wait_until_up(self) -> None:
+        """Wait (bounded) until the server has prepared its database and answers."""
         assert self.process is not None
         deadline = time.monotonic() + START_TIMEOUT
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                return False
-            try:
-                with urllib.request.urlopen(f"{self.url}/healthz", timeout=2) as response:  # noqa: S310
-                    if response.status == 200:
-                        return True
-            except (urllib.error.URLError, OSError):
-                pass
+        while time.monotonic() < deadline and self.process.poll() is None:
+            if not self.url and self.port_file.exists():
+                self.url = f"http://127.0.0.1:{int(self.port_file.read_text())}"
+            if self.url and self._answers():
+                return
             time.sleep(0.1)
-        return False
+        raise RuntimeError(f"the ASGI server did not start; its log:\n{self.log_tail()}")
+
+    def _answers(self) -> bool:
+        try:
+            with urllib.request.urlopen(f"{self.url}/healthz", timeout=2) as response:  # noqa: S310
+                return response.status == 200
+        except (urllib.error.URLError, OSError):
+            return False
 
     def stop(self) -> None:
         process, self.process = self.process, None
@@ -302,6 +271,10 @@ class PanelServer:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(process.pid, signal.SIGKILL)
             process.wait(STOP_TIMEOUT)
+
+    def reset_lockouts(self) -> None:
+        """Forget every failed login, as `manage.py axes_reset` does (its database handler)."""
+        self.database.execute("DELETE FROM axes_accessattempt")
 
     def cleanup(self) -> None:
         """Drop the database and this run's Redis keys."""
@@ -321,31 +294,3 @@ class PanelServer:
         if not self.log_path.exists():
             return "(no log)"
         return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
-
-
-# Run by `manage.py shell -c`, with its input as JSON in the environment. The test accounts
-# joined long ago, so the first page of the user table shows the demo users (and `admin`),
-# and they go in with one bulk insert, as seed_demo's users do, so the live feed starts with
-# the demo history rather than a "created" entry per test account.
-PREPARE = """
-import datetime, json, os
-from django.contrib.auth import get_user_model
-from django.contrib.auth.hashers import make_password
-from django.core.management import call_command
-from django.utils import timezone
-
-setup = json.loads(os.environ["BROWSER_TEST_SETUP"])
-call_command("migrate", interactive=False, verbosity=0)
-call_command("collectstatic", interactive=False, verbosity=0)
-call_command(
-    "seed_demo", users=setup["demo_users"], seed=4, admin_password=setup["admin_password"]
-)
-User = get_user_model()
-joined = timezone.now() - datetime.timedelta(days=3 * 365)
-User.objects.bulk_create(
-    [
-        User(**{**spec, "password": make_password(spec["password"])}, date_joined=joined)
-        for spec in setup["accounts"]
-    ]
-)
-"""

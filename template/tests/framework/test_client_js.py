@@ -3,6 +3,7 @@
 import gzip
 import json
 import os
+import time
 from pathlib import Path
 
 import pytest
@@ -97,6 +98,7 @@ class Held:
     """Holds component requests until released, to look at the page mid-flight."""
 
     def __init__(self, page):
+        self.page = page
         self.routes = []
         self.requests = []
         page.route("**/t/browser/", self.hold)
@@ -106,8 +108,13 @@ class Held:
         self.routes.append(route)
 
     def release(self):
-        route = self.routes.pop(0)
-        route.continue_()
+        """Let the oldest held request go, once it is held: Playwright hands a route to
+        `hold` while it waits for the page, which may be after the click that sent it."""
+        deadline = time.monotonic() + 10
+        while not self.routes:
+            assert time.monotonic() < deadline, "no request to /t/browser/ was held"
+            self.page.wait_for_timeout(20)
+        self.routes.pop(0).continue_()
 
 
 # Every `wait_for_function` predicate is an arrow function: Playwright evaluates it once, and
