@@ -45,8 +45,8 @@ def row_html(panel: ModelPanel, pk: Any) -> str:
         "span": len(panel.get_list_display()),
         "oob": True,
     }
-    # A <tr> survives HTML parsing only inside a table (or a <template>).
-    return "<template>" + render_to_string("admin_panel/panels/rows.html", context) + "</template>"
+    # Bare: htmx parses a message inside a <template>, where a <tr> survives.
+    return render_to_string("admin_panel/panels/rows.html", context)
 
 
 @receiver(entry_committed, dispatch_uid="admin_panel.panels.live.broadcast_row")
