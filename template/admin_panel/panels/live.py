@@ -15,6 +15,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from django.contrib.contenttypes.models import ContentType
 from django.dispatch import receiver
 from django.template.loader import render_to_string
 
@@ -54,7 +55,7 @@ def broadcast_row(sender: type[AuditEntry], entry: AuditEntry, **kwargs: Any) ->
     """Send a committed change's row to the open lists of its model (one render)."""
     if entry.target_type_id is None:
         return
-    model = entry.target_type.model_class()
+    model = ContentType.objects.get_for_id(entry.target_type_id).model_class()
     panel = site.panel_for(model._meta.label_lower) if model is not None else None
     if panel is None:
         return
