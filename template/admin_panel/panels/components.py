@@ -8,6 +8,7 @@ load and event, so a permission taken away applies to the next click.
 
 from __future__ import annotations
 
+import datetime as dt
 import math
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -15,7 +16,9 @@ from typing import Any
 from django.core.exceptions import NON_FIELD_ERRORS
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, models, transaction
+from django.http import QueryDict
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from component_framework.core import registry
@@ -25,10 +28,11 @@ from component_framework.core.errors import BadRequest, NotFound
 from component_framework.core.form import SUBMIT_EVENT, FormComponent
 from component_framework.core.permissions import IsStaff, PermissionDenied
 
+from ..components.user_edit import checkbox
 from ..listing import Listing, Page, Results
 from .filters import filter_lookups
 from .options import ModelPanel
-from .schema import build_schema, checkbox
+from .schema import build_schema
 from .sites import site
 
 MAX_QUERY_LENGTH = 100
@@ -259,8 +263,6 @@ class ModelListComponent(Component):
     @property
     def query_string(self) -> str:
         """The current search and filters as request parameters (for the CSV export link)."""
-        from django.http import QueryDict
-
         params = QueryDict(mutable=True)
         if self.state.get("query"):
             params[SEARCH_PARAM] = self.state["query"]
@@ -490,10 +492,6 @@ def input_kind(field: models.Field[Any, Any]) -> str:
 
 def input_value(value: Any) -> str:
     """A value as an input's `value` attribute (local time for date-times)."""
-    import datetime as dt
-
-    from django.utils import timezone
-
     if value is None:
         return ""
     if isinstance(value, dt.datetime):

@@ -23,20 +23,12 @@ from pydantic import (
     create_model,
 )
 
-TRUE_VALUES = frozenset({"true", "on", "1", "yes"})
 TEXT_FIELDS = (models.CharField, models.TextField)
 POSITIVE_INTEGERS = (
     models.PositiveIntegerField,
     models.PositiveSmallIntegerField,
     models.PositiveBigIntegerField,
 )
-
-
-def checkbox(value: Any) -> bool:
-    """An HTML checkbox's value: absent or unchecked is False."""
-    if isinstance(value, list):
-        value = value[-1] if value else None
-    return str(value).strip().lower() in TRUE_VALUES if value is not None else False
 
 
 def _blank_to_none(value: Any) -> Any:

@@ -28,7 +28,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from component_framework.adapters.django_views import ComponentView, ExampleLoad
 from component_framework.core.errors import BadRequest, ComponentError, NotFound
 from component_framework.core.http import json_error
-from component_framework.core.permissions import IsStaff, PermissionDenied
+from component_framework.core.permissions import IsStaff
 
 from ..models import AuditEntry
 from .components import (
@@ -294,7 +294,6 @@ class ModelFormView(ComponentView):
 __all__ = [
     "ModelFormView",
     "ModelListView",
-    "PermissionDenied",
     "actions_page",
     "delete_page",
     "export_csv",
