@@ -311,6 +311,8 @@ class ModelFormComponent(FormComponent):
 
     template_name = "admin_panel/panels/model_form.html"
     permission_classes = [IsStaff]
+    #: The object the form shows (None for a new one), read by every load and event.
+    object: models.Model | None = None
 
     @property
     def panel(self) -> ModelPanel:
@@ -371,6 +373,7 @@ class ModelFormComponent(FormComponent):
             self.state.update(data.model_dump())
             return
         self.params["pk"] = obj.pk
+        self.object = obj
         self._show(obj)
         self.state["saved"] = True
 
@@ -380,7 +383,7 @@ class ModelFormComponent(FormComponent):
     def form_fields(self) -> list[dict[str, Any]]:
         """Each field with its input kind, value, choices, error and whether read-only."""
         panel = self.panel
-        readonly = set(panel.get_readonly_fields(self.user, None))
+        readonly = set(panel.get_readonly_fields(self.user, self.object))
         shown = []
         for name in panel.get_fields():
             field = panel.opts.get_field(name)
@@ -422,14 +425,13 @@ class ModelFormComponent(FormComponent):
 
     @property
     def can_change(self) -> bool:
-        pk = self.params.get("pk")
-        if pk is None:
+        if self.object is None:
             return self.panel.has_add_permission(self.user)
-        return self.panel.has_change_permission(self.user)
+        return self.panel.has_change_permission(self.user, self.object)
 
     @property
     def can_delete(self) -> bool:
-        return self.params.get("pk") is not None and self.panel.has_delete_permission(self.user)
+        return self.object is not None and self.panel.has_delete_permission(self.user, self.object)
 
     # -- helpers ---------------------------------------------------------------------------
 
@@ -440,12 +442,14 @@ class ModelFormComponent(FormComponent):
         pk = self.params.get("pk")
         if pk is None:
             require(panel, self.user, "add")
+            self.object = None
             return panel.model()
         queryset = panel.model._default_manager.all()
         obj = (queryset.select_for_update() if lock else queryset).get(pk=pk)
         require(panel, self.user, "view", obj)
         if change:
             require(panel, self.user, "change", obj)
+        self.object = obj
         return obj
 
     def _show(self, obj: models.Model) -> None:

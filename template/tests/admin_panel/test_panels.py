@@ -203,11 +203,24 @@ def test_view_only_staff_cannot_save_and_nothing_changes(client, staff, subscrip
 
 
 def test_add_needs_the_add_permission(client, staff, subscriptions):
-    grant(staff, "view")
+    from admin_panel.panels.components import ModelFormComponent
+
+    grant(staff, "view", "change")
     client.force_login(staff)
     assert client.get(LIST + "add/").status_code == 403
+    # A token for an add form, signed for this user (as if granted and then taken away).
+    component = ModelFormComponent(
+        params={"panel": "admin_panel.subscription", "pk": None}, user=staff
+    )
+    data = {"event": "submit", "state": component.get_state_token()}
+    data.update(form_data(subscriptions[0], plan="smuggled"))
+    assert client.post(FORM, data).status_code == 403
+    assert not Subscription.objects.filter(plan="smuggled").exists()
+    # Positive control: with the add permission the same submission creates it.
     grant(staff, "add")
     assert client.get(LIST + "add/").status_code == 200
+    assert client.post(FORM, data).status_code == 200
+    assert Subscription.objects.filter(plan="smuggled").count() == 1
 
 
 def test_delete_needs_the_delete_permission(client, staff, subscriptions):
