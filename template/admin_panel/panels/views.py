@@ -105,7 +105,15 @@ def list_page(request: HttpRequest, panel: ModelPanel) -> HttpResponse:
         request=request,
         params={"panel": panel.label, "initial": dict(request.GET.items())},
     )
-    return render(request, "admin_panel/panels/list_page.html", {"panel": panel, "list": component})
+    done = request.GET.get("done", "")
+    context = {
+        "panel": panel,
+        "list": component,
+        # After a redirect from a delete or a bulk action: what was done.
+        "deleted": request.GET.get("deleted") == "1",
+        "done": int(done) if done.isdigit() else None,
+    }
+    return render(request, "admin_panel/panels/list_page.html", context)
 
 
 @require_GET

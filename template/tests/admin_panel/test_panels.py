@@ -83,6 +83,14 @@ def test_search_filters_and_sort_from_the_query_string(client, superuser, subscr
     assert plans(html) == ["silver-11", "silver-10", "silver-09"]
 
 
+@pytest.mark.parametrize(
+    "params", [{"done": "abc"}, {"done": "3"}, {"deleted": "x"}, {"q": "\u00e9" * 500}]
+)
+def test_notices_and_long_searches_never_fail(client, superuser, subscriptions, params):
+    client.force_login(superuser)
+    assert client.get(LIST, params).status_code == 200
+
+
 def test_date_range_filter_includes_both_days(client, superuser, subscriptions):
     client.force_login(superuser)
     day = timezone.localdate(subscriptions[0].created).isoformat()
