@@ -1,17 +1,48 @@
-"""The admin panel's own models in the panel: subscriptions, user activity (read-only)
-and the audit trail (read-only, never deleted)."""
+"""The admin panel's own models in the panel: users (under the role rules of
+`admin_panel.roles`), subscriptions, user activity (read-only) and the audit trail
+(read-only, never deleted)."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from django.contrib.auth import get_user_model
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
 
 from ..models import AuditEntry, Subscription, UserActivity
+from ..roles import ROLE_FIELDS, can_manage, is_self, locked_fields
 from .options import ModelPanel, action
 from .sites import site
+
+
+@site.register(get_user_model())
+class UserPanel(ModelPanel):
+    """Users, as the user table shows them; accounts are created with `createsuperuser`
+    or by the project's sign-up, not here."""
+
+    list_display = ["username", "email", "is_active", "is_staff", "date_joined"]
+    search_fields = ["username", "email"]
+    list_filter = ["is_active", "is_staff", "is_superuser", "date_joined"]
+    ordering = ["-date_joined"]
+    sortable_by = ["username", "date_joined"]
+    fields = ["username", "email", "first_name", "last_name", "is_active", *ROLE_FIELDS]
+
+    def get_readonly_fields(self, user: Any, obj: models.Model | None = None) -> list[str]:
+        """The role rules' locked flags: role flags for staff, one's own flags for all."""
+        return sorted(locked_fields(user, obj)) if obj is not None else list(ROLE_FIELDS)
+
+    def has_add_permission(self, user: Any) -> bool:
+        return False
+
+    def has_change_permission(self, user: Any, obj: models.Model | None = None) -> bool:
+        return super().has_change_permission(user, obj) and (obj is None or can_manage(user, obj))
+
+    def has_delete_permission(self, user: Any, obj: models.Model | None = None) -> bool:
+        return super().has_delete_permission(user, obj) and (
+            obj is None or (can_manage(user, obj) and not is_self(user, obj))
+        )
 
 
 @action(description=gettext_lazy("Cancel selected subscriptions"))
