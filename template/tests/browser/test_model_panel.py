@@ -1,6 +1,7 @@
 """A model panel end to end in Chromium: create, search, edit with an inline error, history,
 and a second browser seeing the edited row change live."""
 
+import re
 import secrets
 from decimal import Decimal
 
@@ -77,3 +78,32 @@ def test_staff_without_the_permission_see_no_entry(open_panel):
     expect(page.get_by_test_id("nav-admin_panel.subscription")).to_have_count(0)
     response = page.goto(LIST)
     assert response is not None and response.status == 403
+
+
+def test_filter_bulk_action_with_confirmation_and_export(pages, server_db):
+    page = pages.page("admin")
+    page.goto(LIST + "?status=active&o=-monthly_amount")
+    expect(page.get_by_test_id("filter-status")).to_have_value("active")
+    first = rows(page).first
+    pk = int(first.get_attribute("data-pk") or 0)
+    first.get_by_test_id("panel-select").check()
+    page.get_by_test_id("panel-action").select_option("cancel")
+    page.get_by_test_id("panel-action-go").click()
+
+    # The confirmation step names the object and changes nothing yet.
+    expect(page.get_by_test_id("confirm-object")).to_have_count(1)
+    status = "SELECT status FROM admin_panel_subscription WHERE id = %s"
+    assert server_db.scalar(status, pk) == "active"
+    page.get_by_test_id("confirm-yes").click()
+    expect(page.get_by_test_id("panel-notice")).to_be_visible()
+    assert server_db.scalar(status, pk) == "cancelled"
+
+    page.get_by_test_id("filter-status").select_option("cancelled")
+    expect(page.get_by_test_id("panel-export")).to_have_attribute(
+        "href", re.compile(r"status=cancelled")
+    )
+    with page.expect_download() as download:
+        page.get_by_test_id("panel-export").click()
+    lines = download.value.path().read_text(encoding="utf-8").splitlines()
+    assert len(lines) > 1
+    assert all(",Cancelled," in line for line in lines[1:])
