@@ -80,7 +80,9 @@ class ListFilter:
             return {self.name: self.field.to_python(raw)}
         if self.kind == "related":
             target = self.field.target_field  # type: ignore[attr-defined]
-            return {self.field.attname: target.to_python(raw)}
+            value = target.to_python(raw)
+            target.run_validators(value)  # in the column's range
+            return {self.field.attname: value}
         day = dt.date.fromisoformat(raw)
         if param.endswith("_to"):
             day += dt.timedelta(days=1)

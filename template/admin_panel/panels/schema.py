@@ -11,7 +11,7 @@ import datetime as dt
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
-from django.db import models
+from django.db import connection, models
 from django.utils import timezone
 from pydantic import (
     AfterValidator,
@@ -24,11 +24,6 @@ from pydantic import (
 )
 
 TEXT_FIELDS = (models.CharField, models.TextField)
-POSITIVE_INTEGERS = (
-    models.PositiveIntegerField,
-    models.PositiveSmallIntegerField,
-    models.PositiveBigIntegerField,
-)
 
 
 def _blank_to_none(value: Any) -> Any:
@@ -59,8 +54,9 @@ def field_type(field: models.Field[Any, Any]) -> Any:
             Decimal, Field(max_digits=field.max_digits, decimal_places=field.decimal_places)
         ]
     elif isinstance(field, models.IntegerField):
-        ge = 0 if isinstance(field, POSITIVE_INTEGERS) else None
-        kind = Annotated[int, Field(ge=ge)]
+        # The column's range: a value the database would refuse never reaches it.
+        low, high = connection.ops.integer_field_range(field.get_internal_type())
+        kind = Annotated[int, Field(ge=low, le=high)]
     elif isinstance(field, models.FloatField):
         kind = float
     elif isinstance(field, models.DateTimeField):

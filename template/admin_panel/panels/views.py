@@ -16,6 +16,7 @@ from typing import Any
 from asgiref.sync import sync_to_async
 from django.contrib.auth.views import redirect_to_login
 from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ValidationError
 from django.core.handlers.asgi import ASGIRequest
 from django.db import transaction
 from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
@@ -82,15 +83,24 @@ def panel_kwargs(panel: ModelPanel) -> dict[str, str]:
     return {"app_label": panel.opts.app_label, "model_name": panel.opts.model_name}
 
 
+def pk_value(panel: ModelPanel, raw: Any) -> Any:
+    """A primary key from the client, checked to fit the field (400 otherwise: a value the
+    database would refuse must not reach it)."""
+    field = panel.opts.pk
+    try:
+        value = field.to_python(raw)
+        field.run_validators(value)
+    except (ValidationError, ValueError, TypeError):
+        raise BadRequest(_("Invalid object id.")) from None
+    return value
+
+
 def get_object(panel: ModelPanel, pk: str) -> Any:
     """The panel's object with primary key `pk` (400 for a malformed pk, 404 if absent)."""
     try:
-        value = panel.opts.pk.to_python(pk)
-        return panel.model._default_manager.get(pk=value)
+        return panel.model._default_manager.get(pk=pk_value(panel, pk))
     except panel.model.DoesNotExist:
         raise NotFound(_("No such %(model)s.") % {"model": panel.opts.verbose_name}) from None
-    except Exception as exc:  # ValidationError, ValueError: not a pk of this model
-        raise BadRequest(_("Invalid object id.")) from exc
 
 
 # -- pages ---------------------------------------------------------------------------------
@@ -164,10 +174,7 @@ def actions_page(request: HttpRequest, panel: ModelPanel) -> HttpResponse:
         raise BadRequest(_("Select at least one object."))
     if len(pks) > MAX_SELECTED:
         raise BadRequest(_("Select at most %(count)d objects.") % {"count": MAX_SELECTED})
-    try:
-        values = [panel.opts.pk.to_python(pk) for pk in pks]
-    except Exception as exc:
-        raise BadRequest(_("Invalid object id.")) from exc
+    values = [pk_value(panel, pk) for pk in pks]
     queryset = panel.model._default_manager.filter(pk__in=values)
     if request.POST.get("confirm") != "yes":
         objects = [obj for obj in queryset if panel.has_permission(request.user, kind, obj)]
@@ -186,10 +193,7 @@ def actions_page(request: HttpRequest, panel: ModelPanel) -> HttpResponse:
 @panel_page("view")
 def history_page(request: HttpRequest, panel: ModelPanel, pk: str) -> HttpResponse:
     """An object's audit trail, newest first (a deleted object's too)."""
-    try:
-        value = panel.opts.pk.to_python(pk)
-    except Exception as exc:
-        raise BadRequest(_("Invalid object id.")) from exc
+    value = pk_value(panel, pk)
     obj = panel.model._default_manager.filter(pk=value).first()
     if obj is not None:
         require(panel, request.user, "view", obj)

@@ -105,6 +105,7 @@ def test_date_range_filter_includes_both_days(client, superuser, subscriptions):
         {"status": "paused"},
         {"created_from": "yesterday"},
         {"user": "abc"},
+        {"user": "99999999999999999999"},
         {"o": "user__password"},
         {"o": "-cancelled_at"},
     ],
@@ -304,6 +305,14 @@ def test_invalid_values_show_inline_errors_and_save_nothing(client, superuser, s
     assert target.monthly_amount == Decimal(10)
 
 
+def test_an_out_of_range_foreign_key_is_a_form_error(client, superuser, subscriptions):
+    target = subscriptions[0]
+    client.force_login(superuser)
+    response = submit(client, superuser, target.pk, form_data(target, user="9" * 20))
+    assert response.status_code == 200
+    assert 'data-testid="error-user"' in response.content.decode()
+
+
 def test_model_constraints_are_form_errors(client, superuser, subscriptions):
     target = subscriptions[0]
     client.force_login(superuser)
@@ -371,7 +380,13 @@ def test_bulk_action_without_its_permission_changes_nothing(client, staff, subsc
 
 
 @pytest.mark.parametrize(
-    "data", [{"action": "nope", "pk": ["1"]}, {"action": "cancel"}, {"action": "cancel", "pk": "x"}]
+    "data",
+    [
+        {"action": "nope", "pk": ["1"]},
+        {"action": "cancel"},
+        {"action": "cancel", "pk": "x"},
+        {"action": "cancel", "pk": "99999999999999999999"},
+    ],
 )
 def test_bad_bulk_requests_are_a_json_400(client, superuser, subscriptions, data):
     client.force_login(superuser)
@@ -419,6 +434,8 @@ def test_history_lists_the_objects_audit_entries(client, superuser, staff, subsc
     assert html.count('data-testid="history-entry"') == 2  # created, renamed
     assert "renamed" in html
     assert client.get(LIST + "not-a-pk/history/").status_code == 400
+    assert client.get(LIST + "99999999999999999999/history/").status_code == 400
+    assert client.get(LIST + "99999999999999999999/").status_code == 400
     assert client.get(LIST + "999999/history/").status_code == 404
 
 
