@@ -74,7 +74,7 @@ def list_query(panel: ModelPanel, values: Mapping[str, Any]) -> dict[str, Any]:
         plain[name] = value
     query = plain.get(SEARCH_PARAM, "")[:MAX_QUERY_LENGTH]
     order = plain.get(ORDER_PARAM, "")
-    if order and order.lstrip("-") not in panel.get_sortable_by():
+    if order and order.removeprefix("-") not in panel.get_sortable_by():
         raise BadRequest(_("Cannot sort by %(column)r.") % {"column": order[:64]})
     known = {param for item in panel.get_list_filters() for param in item.params}
     filters = {name: value for name, value in plain.items() if name in known and value}

@@ -108,6 +108,7 @@ def test_date_range_filter_includes_both_days(client, superuser, subscriptions):
         {"user": "99999999999999999999"},
         {"o": "user__password"},
         {"o": "-cancelled_at"},
+        {"o": "--plan"},
     ],
 )
 def test_bad_parameters_are_a_json_400(client, superuser, subscriptions, params):
