@@ -491,7 +491,7 @@ class Bench:
                                 THEN %s - make_interval(secs => (i * 7717) %% (730 * 86400))
                                      + make_interval(secs => 86400 + (i * 131) %% (300 * 86400))
                            END
-                    FROM generate_series(0, %s - 1) AS i
+                    FROM generate_series(0::bigint, %s - 1) AS i
                     """,
                     [first_id, users, now, now, rows],
                 )

@@ -58,6 +58,7 @@ class Benchmark:
 # In the order of docs/performance.md.
 BENCHMARKS = (
     Benchmark("user_table", options=("users", "seed")),
+    Benchmark("model_panel", options=("seed",)),
     Benchmark("kpi", applies=lambda answers: bool(answers.get("use_metrics"))),
     Benchmark("live_feed", applies=lambda answers: bool(answers.get("use_audit_feed"))),
     Benchmark("audit_overhead"),

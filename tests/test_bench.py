@@ -18,7 +18,7 @@ from conftest import record_timings, run
 
 pytestmark = pytest.mark.render
 
-BENCHES = ("user_table", "kpi", "live_feed", "audit_overhead", "page_weight")
+BENCHES = ("user_table", "model_panel", "kpi", "live_feed", "audit_overhead", "page_weight")
 TABLE = re.compile(r"^== .+ ==$", re.MULTILINE)
 
 

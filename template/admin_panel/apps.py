@@ -15,3 +15,9 @@ class AdminPanelConfig(AppConfig):
         access.connect_signals()
         audit.connect_signals()
         checks.register(check_database_exists, checks.Tags.database)
+        # Model panels: the panel's own, every app's `panels` module, live rows.
+        from .panels import live, registrations, site  # noqa: F401
+        from .panels.checks import check_panel_indexes
+
+        site.autodiscover()
+        checks.register(check_panel_indexes, checks.Tags.database)

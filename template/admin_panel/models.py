@@ -116,6 +116,9 @@ class Subscription(models.Model):
             # Churn and the trends: range scans on the two dates.
             models.Index(fields=["created"], name="sub_created"),
             models.Index(fields=["cancelled_at"], name="sub_cancelled_at"),
+            # The panel's sortable columns (the list orders by the column, then the id).
+            models.Index(fields=["plan", "id"], name="sub_plan_id"),
+            models.Index(fields=["monthly_amount", "id"], name="sub_amount_id"),
         ]
         constraints = [
             models.CheckConstraint(
