@@ -27,7 +27,7 @@ def drop_trigram_index(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("admin_panel", "0002_auditentry_one_timestamp_index"),
+        ("admin_panel", "0003_auditentry_changes_encoder"),
     ]
 
     operations = [
