@@ -24,9 +24,9 @@ from django.utils.translation import gettext as _
 from component_framework.core import registry
 from component_framework.core.component import Component
 from component_framework.core.dispatch import HTTP, Source
-from component_framework.core.errors import BadRequest, NotFound
+from component_framework.core.errors import BadRequest, Forbidden, NotFound
 from component_framework.core.form import SUBMIT_EVENT, FormComponent
-from component_framework.core.permissions import IsStaff, PermissionDenied
+from component_framework.core.permissions import IsStaff
 
 from ..components.user_edit import checkbox
 from ..listing import Listing, Page, Results
@@ -49,9 +49,9 @@ def panel_of(component: Component) -> ModelPanel:
 
 
 def require(panel: ModelPanel, user: Any, kind: str, obj: models.Model | None = None) -> None:
-    """`PermissionDenied` (403) unless `user` holds `kind` on the panel's model (and `obj`)."""
+    """`Forbidden` (403) unless `user` holds `kind` on the panel's model (and `obj`)."""
     if not panel.has_permission(user, kind, obj):
-        raise PermissionDenied(
+        raise Forbidden(
             _("You may not %(kind)s %(model)s.")
             % {"kind": _(kind), "model": panel.opts.verbose_name_plural}
         )

@@ -19,7 +19,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.dispatch import receiver
 from django.template.loader import render_to_string
 
-from component_framework.core.permissions import PermissionDenied
+from component_framework.core.errors import Forbidden
 from component_framework.core.ws_manager import ComponentConsumer, group_send_html
 
 from ..audit import entry_committed
@@ -79,7 +79,7 @@ class PanelRowsConsumer(ComponentConsumer):
         super().check_access()  # active staff
         panel = self.get_panel()
         if panel is None or not panel.has_view_permission(self.user):
-            raise PermissionDenied("You may not view this model.")
+            raise Forbidden("You may not view this model.")
 
     async def accept(self, subprotocol: str | None = None, headers: Any = None) -> None:
         # Accepted only after the permission check: join the model's group first so no

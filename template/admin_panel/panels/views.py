@@ -27,8 +27,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
 from component_framework.adapters.django_views import ComponentView, ExampleLoad
+from component_framework.core.error_responses import json_error
 from component_framework.core.errors import BadRequest, ComponentError, NotFound
-from component_framework.core.http import json_error
 from component_framework.core.permissions import IsStaff
 
 from ..models import AuditEntry
