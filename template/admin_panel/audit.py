@@ -7,8 +7,9 @@ How it works, in the order things happen:
    into `sync_to_async` threads and back, so the actor is right under ASGI and WSGI alike.
 2. Loading instances costs nothing: no receiver runs when a model is read.
 3. `pre_save` of an instance that may already be stored reads its stored row (one SELECT by
-   primary key of the fields this save writes, on the save's database); `post_save` compares
-   it with the saved values. A save that creates the row reads nothing.
+   primary key, through the model's base manager, on the save's database); `post_save`
+   compares the fields this save writes with it. A save that creates the row, or that
+   writes only ignored fields, reads nothing.
 4. `post_save`, `post_delete` and `m2m_changed` write the entry (`AuditEntry.objects.create`)
    in the same transaction as the change, so a rolled-back change leaves no entry. The
    panel's own writes run in a transaction; code that saves in autocommit mode gets the
@@ -352,9 +353,11 @@ def _on_pre_save(
     attnames = _written(instance, plan, update_fields)
     if not attnames:
         return  # e.g. a login's save(update_fields=["last_login"])
-    stored = sender._base_manager.using(using).filter(pk=instance.pk).values(*attnames).first()
-    if stored is not None:
-        instance.__dict__[_STORED] = stored
+    # The whole row, as any load reads it: a plain query, no field list to resolve.
+    found = list(sender._base_manager.using(using).filter(pk=instance.pk)[:1])
+    if found:
+        row = found[0].__dict__
+        instance.__dict__[_STORED] = {attname: row[attname] for attname in attnames}
 
 
 def _on_post_save(
