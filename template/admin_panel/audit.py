@@ -24,7 +24,7 @@ what really changed. Lock the row (`select_for_update()`) when two writers may r
 Write paths Django sends no model signals for, so nothing here records them:
 
 * `QuerySet.update()`, `bulk_create()`, `bulk_update()` (one statement for many rows);
-* raw SQL (`cursor.execute`, `QuerySet.raw` for writes);
+* raw SQL (`connection.cursor()`);
 * `raw` saves (fixture loading) and historical models inside migrations.
 
 Deleting is always recorded, one entry per row: `QuerySet.delete()` and cascades load every
@@ -32,8 +32,8 @@ row and send `pre_delete`/`post_delete` for each one, since these receivers list
 model (Django skips its fast, signal-less delete when a model has delete receivers).
 The panel's own writes all go through `save()`, `delete()` and related managers, except
 rows of excluded models (activity telemetry, KPI months) and `seed_demo`'s bulk load of
-demo data, which is not recorded. Code that must use a bulk path for audited data records
-the change itself with `record()`.
+demo data, which is not recorded. Code that must take one of these paths on audited data
+writes its `AuditEntry` itself.
 
 What is not recorded, on purpose:
 
@@ -61,13 +61,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.db.models.fields.files import FieldFile
-from django.db.models.signals import (
-    m2m_changed,
-    post_delete,
-    post_save,
-    pre_delete,
-    pre_save,
-)
+from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete, pre_save
 from django.dispatch import Signal
 
 from .models import AuditEntry
