@@ -1,13 +1,18 @@
 """Cost of the audit trail: the same model save with auditing on and off.
 
-    uv run python bench/audit_overhead.py            # 2,000 saves in each mode
-    uv run python bench/audit_overhead.py --short    # 100 saves in each mode
+    uv run python bench/audit_overhead.py            # 2,000 saves in each mode, 100,000 loads
+    uv run python bench/audit_overhead.py --short    # 100 saves in each mode, 10,000 loads
 
-Each save changes one field of a user inside an audit context (actor + IP, as a request
-sets it) in a transaction of its own, as the panel's edit form and toggle do, so the "on"
-figure includes the AuditEntry insert, the diff against the loaded values and the
-after-commit hooks (the live feed's broadcast when the project has it). "Off" is the same
-save with the audit signal receivers disconnected.
+First, the cost of auditing to code that only reads: the same 100,000 users loaded as model
+instances with the audit receivers connected and disconnected (alternating, 9 rounds each;
+the best and the median round of each mode).
+
+Then the cost to a write: each save changes one field of a user inside an audit context
+(actor + IP, as a request sets it) in a transaction of its own, as the panel's edit form and
+toggle do, so the "on" figure includes all the audit's work for a save (reading the stored
+row when the audit does, the diff, the AuditEntry insert) and the after-commit hooks (the
+live feed's broadcast when the project has it). "Off" is the same save with the audit
+signal receivers disconnected.
 The modes alternate in blocks so that drift (autovacuum, cache warm-up) hits both alike.
 
 Measured in two contexts: inside an ASGI request (sync code in sync_to_async's thread while
@@ -40,7 +45,8 @@ def auditing_off() -> Iterator[None]:
     if disconnect is not None:
         disconnect()
     else:
-        for name in ("post_init", "post_save", "pre_delete", "post_delete", "m2m_changed"):
+        names = ("post_init", "pre_save", "post_save", "pre_delete", "post_delete", "m2m_changed")
+        for name in names:
             getattr(signals, name).disconnect(dispatch_uid=f"admin_panel.audit.{name}")
     try:
         yield
@@ -84,8 +90,10 @@ def one_save(user_model, pk: int, value: str) -> None:
 
 def measure(
     user_model, pks: list[int], actor, saves: int, tag: str
-) -> dict[str, tuple[list[float], int]]:
-    """Alternate blocks of audited and unaudited saves; latencies and max SQL per mode.
+) -> dict[str, tuple[list[float], int, list[float]]]:
+    """Alternate blocks of audited and unaudited saves; per mode, the latencies, the most
+    SQL statements of one save, and the saving thread's CPU time per save (which waiting
+    for a busy machine's CPU does not inflate as it does the latencies).
 
     Every save writes a value not used before (`tag` + a counter): a save that changes
     nothing records nothing, and would flatter the audited figure.
@@ -93,6 +101,7 @@ def measure(
     from admin_panel.audit import audit_context
 
     times: dict[str, list[float]] = {mode: [] for mode in MODES}
+    cpu: dict[str, list[float]] = {mode: [] for mode in MODES}
     queries: dict[str, int] = dict.fromkeys(MODES, 0)
     block = 50
     counter = 0
@@ -107,11 +116,27 @@ def measure(
                         counter += 1
                         pk = pks[counter % len(pks)]
                         with count_queries() as counted:
-                            begin = time.perf_counter()
+                            begin, begin_cpu = time.perf_counter(), time.thread_time()
                             one_save(user_model, pk, f"{tag}v{counter}")
                             times[mode].append(time.perf_counter() - begin)
+                            cpu[mode].append(time.thread_time() - begin_cpu)
                         queries[mode] = max(queries[mode], counted.count)
-    return {mode: (values, queries[mode]) for mode, values in times.items()}
+    return {mode: (values, queries[mode], cpu[mode]) for mode, values in times.items()}
+
+
+def measure_loads(user_model, count: int, rounds: int = 9) -> dict[str, list[float]]:
+    """Seconds to load `count` users as model instances, per round, audit on and off."""
+    query = user_model.objects.order_by("id")[:count]
+    times: dict[str, list[float]] = {"audit on": [], "audit off": []}
+    list(query.all())  # warm-up: the rows in PostgreSQL's buffers, the audit plan cache
+    for _ in range(rounds):
+        for mode, guard in (("audit on", contextlib.nullcontext), ("audit off", auditing_off)):
+            with guard():
+                begin = time.perf_counter()
+                loaded = list(query.all())  # a new queryset: no result cache
+                times[mode].append(time.perf_counter() - begin)
+                del loaded
+    return times
 
 
 def in_request_context(func, *args):
@@ -130,14 +155,36 @@ def in_request_context(func, *args):
 def main() -> None:
     bench: Bench = start("audit_overhead", "audited save vs the same save unaudited", options)
     saves = bench.args.saves or (100 if bench.short else 2_000)
+    loads = 10_000 if bench.short else 100_000
     try:
         from django.contrib.auth import get_user_model
 
         from admin_panel.models import AuditEntry
 
         user_model = get_user_model()
-        bench.ensure_users(1_000 if bench.short else 10_000)
+        bench.ensure_users(loads)
         actor = bench.staff_user()
+        load_times = measure_loads(user_model, loads)
+        off_best, off_median = min(load_times["audit off"]), percentile(load_times["audit off"], 50)
+        print_table(
+            f"loading {loads:,} users as instances, {len(load_times['audit on'])} rounds per mode",
+            ["mode", "best ms", "median ms", "best vs off", "median vs off"],
+            [
+                [
+                    mode,
+                    ms(min(values)),
+                    ms(percentile(values, 50)),
+                    f"{(min(values) / off_best - 1) * 100:+.1f}%",
+                    f"{(percentile(values, 50) / off_median - 1) * 100:+.1f}%",
+                ]
+                for mode, values in load_times.items()
+            ],
+        )
+        from django.db.models.signals import post_init
+
+        # Whether any receiver (the audit's, in releases that had one) runs per loaded user.
+        receivers = "some" if post_init.has_listeners(user_model) else "none"
+        print(f"post_init receivers of the user model, audit on: {receivers}")
         pks = list(user_model.objects.order_by("id").values_list("id", flat=True)[:200])
         entries_before = AuditEntry.objects.count()
         run = f"{time.time():.0f}"[-6:]
@@ -150,7 +197,7 @@ def main() -> None:
         recorded = AuditEntry.objects.count() - entries_before
         rows = []
         for context, results in contexts.items():
-            for mode, (values, queries) in results.items():
+            for mode, (values, queries, cpu) in results.items():
                 rows.append(
                     [
                         context,
@@ -159,29 +206,33 @@ def main() -> None:
                         ms(percentile(values, 50)),
                         ms(percentile(values, 95)),
                         ms(percentile(values, 99)),
+                        ms(percentile(cpu, 50)),
                         queries,
                     ]
                 )
         print_table(
             f"audit overhead, {saves:,} saves per mode, {bench.vendor}",
-            ["context", "mode", "n", "p50 ms", "p95 ms", "p99 ms", "SQL per save"],
+            ["context", "mode", "n", "p50 ms", "p95 ms", "p99 ms", "CPU p50 ms", "SQL per save"],
             rows,
         )
         diff_rows = []
         for context, results in contexts.items():
-            off = results["audit off"][0]
+            off, _, off_cpu = results["audit off"]
             for mode in ("audit on", "audit on, no broadcast"):
-                on = results[mode][0]
+                on, _, on_cpu = results[mode]
                 diff_rows.append(
                     [
                         context,
                         mode,
                         ms(percentile(on, 50) - percentile(off, 50)),
                         ms(percentile(on, 95) - percentile(off, 95)),
+                        ms(percentile(on_cpu, 50) - percentile(off_cpu, 50)),
                     ]
                 )
         print_table(
-            "audit overhead (minus audit off)", ["context", "mode", "p50 ms", "p95 ms"], diff_rows
+            "audit overhead (minus audit off)",
+            ["context", "mode", "p50 ms", "p95 ms", "CPU p50 ms"],
+            diff_rows,
         )
         expected = 2 * (2 * saves + 20)
         print(f"audit entries written: {recorded:,} (expected {expected:,})")

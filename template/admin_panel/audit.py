@@ -5,28 +5,40 @@ How it works, in the order things happen:
 1. `AuditContextMiddleware` (or `audit_context()` in a consumer, a command or a task) puts
    the acting user and client IP in a context variable. Context variables follow the code
    into `sync_to_async` threads and back, so the actor is right under ASGI and WSGI alike.
-2. `post_init` keeps a shallow copy of each loaded instance's field values (a C-level
-   `dict.copy`; mutable JSON values are deep-copied): loading stays almost free, and an
-   audited save costs its own UPDATE plus the entry's INSERT, where a `pre_save` re-fetch
-   of the row would add a SELECT to every save.
-3. `post_save`, `post_delete` and `m2m_changed` write the entry (one INSERT, `_insert`)
+2. Loading instances costs nothing: no receiver runs when a model is read.
+3. `pre_save` of an instance that may already be stored reads its stored row (one SELECT by
+   primary key, through the model's base manager, on the save's database); `post_save`
+   compares the fields this save writes with it. A save that creates the row, or that
+   writes only ignored fields, reads nothing.
+4. `post_save`, `post_delete` and `m2m_changed` write the entry (`AuditEntry.objects.create`)
    in the same transaction as the change, so a rolled-back change leaves no entry. The
    panel's own writes run in a transaction; code that saves in autocommit mode gets the
    entry in a transaction of its own, right after the change.
-4. After the transaction commits, `entry_committed` is sent. The live feed (`feed.py`, only
+5. After the transaction commits, `entry_committed` is sent. The live feed (`feed.py`, only
    in projects with the audit feed) listens to it; without listeners nothing is scheduled.
+
+The "before" of an update is the row as stored when the save starts, whatever the instance
+held when it was loaded: a save after a rolled-back one, or after a concurrent change, shows
+what really changed. Lock the row (`select_for_update()`) when two writers may race.
+
+Write paths Django sends no model signals for, so nothing here records them:
+
+* `QuerySet.update()`, `bulk_create()`, `bulk_update()` (one statement for many rows);
+* raw SQL (`connection.cursor()`);
+* `raw` saves (fixture loading) and historical models inside migrations.
+
+Deleting is always recorded, one entry per row: `QuerySet.delete()` and cascades load every
+row and send `pre_delete`/`post_delete` for each one, since these receivers listen to every
+model (Django skips its fast, signal-less delete when a model has delete receivers).
+The panel's own writes all go through `save()`, `delete()` and related managers, except
+rows of excluded models (activity telemetry, KPI months) and `seed_demo`'s bulk load of
+demo data, which is not recorded. Code that must take one of these paths on audited data
+writes its `AuditEntry` itself.
 
 What is not recorded, on purpose:
 
 * the models in `EXCLUDED_MODELS` and the fields in `IGNORED_FIELDS` (see the comments);
-* `QuerySet.update()`, `bulk_create()` and `bulk_update()`: they send no model signals.
-  Bulk writes are for data loading (`seed_demo`, imports), not for user actions;
-* `raw` saves (fixture loading) and historical models inside migrations;
 * a save that changes nothing.
-
-The snapshot is what the code last loaded or saved: after a rolled-back save, an
-instance kept in memory still holds its unsaved values (Django does not revert them), and
-its next diff starts from those. Load the row again after a rollback.
 
 Values of secret fields (`SECRET_FIELD_MARKERS`) never reach the trail: a changed password
 appears as `["(hidden)", "(changed)"]`.
@@ -34,9 +46,7 @@ appears as `["(hidden)", "(changed)"]`.
 
 from __future__ import annotations
 
-import copy
 import datetime
-import functools
 import ipaddress
 import uuid
 from collections.abc import Callable, Iterator
@@ -48,9 +58,10 @@ from typing import Any
 
 from django.apps import apps as global_apps
 from django.contrib.contenttypes.models import ContentType
-from django.db import connections, models, transaction
+from django.core.exceptions import ValidationError
+from django.db import models, transaction
 from django.db.models.fields.files import FieldFile
-from django.db.models.signals import m2m_changed, post_delete, post_init, post_save, pre_delete
+from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete, pre_save
 from django.dispatch import Signal
 
 from .models import AuditEntry
@@ -129,11 +140,6 @@ def audit_context(user: Any = None, ip: str | None = None) -> Iterator[AuditCont
         _context.reset(token)
 
 
-def loaded_values(instance: models.Model) -> dict[str, Any]:
-    """An audited instance's field values (by attname) as last loaded or saved; {} if unknown."""
-    return getattr(instance, "_audit_snapshot", {})
-
-
 def clean_ip(value: str | None) -> str | None:
     """`value` if it is an IPv4/IPv6 address, else None (test clients send odd values)."""
     if not value:
@@ -163,8 +169,8 @@ def _current_actor() -> tuple[int | None, str, str | None]:
 class _ModelPlan:
     attnames: tuple[str, ...]  # concrete fields but the pk, generated and auto_now ones
     names: dict[str, str]  # attname -> field name shown in the trail
+    fields: dict[str, models.Field]  # attname -> field
     secret: frozenset[str]  # attnames whose values are hidden
-    mutable: tuple[str, ...]  # attnames holding JSON (deep-copied in the snapshot)
 
 
 _plans: dict[type[models.Model], _ModelPlan | None] = {}
@@ -192,10 +198,10 @@ def _plan_for(model: type[models.Model]) -> _ModelPlan | None:
         plan = _ModelPlan(
             attnames=tuple(f.attname for f in fields),
             names={f.attname: f.name for f in fields},
+            fields={f.attname: f for f in fields},
             secret=frozenset(
                 f.attname for f in fields if any(m in f.name.lower() for m in SECRET_FIELD_MARKERS)
             ),
-            mutable=tuple(f.attname for f in fields if isinstance(f, models.JSONField)),
         )
     _plans[model] = plan
     return plan
@@ -220,15 +226,6 @@ def _jsonable(value: Any) -> Any:
     return _jsonable(str(value))
 
 
-def _snapshot(instance: models.Model, plan: _ModelPlan) -> dict[str, Any]:
-    snap = instance.__dict__.copy()
-    snap.pop("_audit_snapshot", None)  # never chain one snapshot to the previous one
-    for attname in plan.mutable:
-        if attname in snap:
-            snap[attname] = copy.deepcopy(snap[attname])
-    return snap
-
-
 def _label(instance: models.Model) -> str:
     try:
         text = str(instance)
@@ -239,7 +236,7 @@ def _label(instance: models.Model) -> str:
 
 def _record(instance: models.Model, action: str, changes: dict[str, Any], using: str) -> AuditEntry:
     actor_id, actor_username, ip = _current_actor()
-    entry = AuditEntry(
+    entry = AuditEntry.objects.using(using).create(
         actor_id=actor_id,
         actor_username=actor_username,
         action=action,
@@ -251,7 +248,6 @@ def _record(instance: models.Model, action: str, changes: dict[str, Any], using:
         changes=changes,
         ip=ip,
     )
-    _insert(entry, using)
     if entry_committed.has_listeners(AuditEntry):
 
         def deliver() -> None:  # a named function: Django's robust on_commit logs its name
@@ -262,51 +258,12 @@ def _record(instance: models.Model, action: str, changes: dict[str, Any], using:
     return entry
 
 
-def _insert(entry: AuditEntry, using: str) -> None:
-    """Write `entry` with one INSERT and give it its id.
-
-    Every audited save pays for this write, so it skips the ORM's `save()` machinery, which
-    costs more than the write itself: the values go through the same field adapters `save()`
-    uses, without the model-save machinery around them. So an
-    `AuditEntry` sends no pre_save/post_save of its own: listen to `entry_committed`.
-    """
-    connection = connections[using]
-    sql, fields, returning = _insert_sql(using)
-    values = [f.get_db_prep_save(f.pre_save(entry, True), connection) for f in fields]
-    with connection.cursor() as cursor:
-        cursor.execute(sql, values)
-        if returning:
-            entry.pk = cursor.fetchone()[0]
-        else:
-            entry.pk = connection.ops.last_insert_id(
-                cursor, AuditEntry._meta.db_table, AuditEntry._meta.pk.column
-            )
-    entry._state.adding = False
-    entry._state.db = using
-
-
-@functools.cache
-def _insert_sql(using: str) -> tuple[str, list[models.Field], bool]:
-    """The INSERT of an entry on database `using`, its fields and whether it returns the id."""
-    connection = connections[using]
-    fields = [f for f in AuditEntry._meta.concrete_fields if not f.primary_key]
-    quote = connection.ops.quote_name
-    # Only quoted names from the model go into the SQL; every value is a parameter.
-    table = quote(AuditEntry._meta.db_table)
-    columns = ", ".join(quote(f.column) for f in fields)
-    placeholders = ", ".join(["%s"] * len(fields))
-    sql = f"INSERT INTO {table} ({columns}) VALUES ({placeholders})"  # noqa: S608
-    returning = connection.features.can_return_columns_from_insert
-    if returning:
-        sql += f" RETURNING {quote(AuditEntry._meta.pk.column)}"
-    return sql, fields, returning
-
-
-def _values(instance: models.Model, plan: _ModelPlan, *, before: bool) -> dict[str, Any]:
-    """Every non-empty field as [value, None] (delete) or [None, value] (create)."""
+def _values(values: dict[str, Any], plan: _ModelPlan, *, before: bool) -> dict[str, Any]:
+    """Every non-empty field of `values` (by attname) as [value, None] (delete) or
+    [None, value] (create)."""
     changes: dict[str, Any] = {}
     for attname in plan.attnames:
-        value = instance.__dict__.get(attname)
+        value = values.get(attname)
         if value is None or value == "":
             continue
         shown = HIDDEN if attname in plan.secret else _jsonable(value)
@@ -314,22 +271,53 @@ def _values(instance: models.Model, plan: _ModelPlan, *, before: bool) -> dict[s
     return changes
 
 
-def _diff(
+def _written(
     instance: models.Model, plan: _ModelPlan, update_fields: frozenset[str] | None
-) -> dict[str, Any]:
-    snap = getattr(instance, "_audit_snapshot", {})
-    current = instance.__dict__
+) -> list[str]:
+    """The audited attnames this save writes: loaded ones (a deferred field that was never
+    loaded is not written), limited to `update_fields` when given."""
+    loaded = instance.__dict__
+    return [
+        attname
+        for attname in plan.attnames
+        if attname in loaded
+        and (
+            update_fields is None
+            or attname in update_fields
+            or plan.names[attname] in update_fields
+        )
+    ]
+
+
+def _may_be_stored(instance: models.Model) -> bool:
+    """False when Django will INSERT for sure: no primary key yet, or a new instance whose
+    primary key has a default (Django skips the UPDATE attempt for those)."""
+    if instance.pk is None:
+        return False
+    pk = instance._meta.pk
+    return not (instance._state.adding and (pk.has_default() or pk.has_db_default()))
+
+
+def _same(field: models.Field, stored: Any, saved: Any) -> bool:
+    """Whether the value read from the database equals the one just saved. The instance may
+    hold what the code assigned ("29.00" for a Decimal), so compare in the field's type."""
+    if stored == saved:
+        return True
+    try:
+        return stored == field.to_python(saved)
+    except ValidationError:
+        return False
+
+
+def _diff(instance: models.Model, plan: _ModelPlan, stored: dict[str, Any]) -> dict[str, Any]:
+    """[before, after] of every field whose saved value differs from the stored one."""
     changes: dict[str, Any] = {}
-    for attname in plan.attnames:
-        name = plan.names[attname]
-        if update_fields is not None and name not in update_fields and attname not in update_fields:
-            continue
-        if attname not in current:
-            continue  # deferred and never loaded: not written by this save
+    current = instance.__dict__
+    for attname, before in stored.items():
         after = current[attname]
-        before = snap.get(attname, after)
-        if before == after:
+        if _same(plan.fields[attname], before, after):
             continue
+        name = plan.names[attname]
         if attname in plan.secret:
             changes[name] = [HIDDEN, CHANGED]
         else:
@@ -339,11 +327,31 @@ def _diff(
 
 # --- signal receivers -------------------------------------------------------------------------
 
+# Instance attribute holding the stored values from `pre_save` until `post_save` (or from
+# `pre_delete` until `post_delete`): set and removed within one save or delete.
+_STORED = "_audit_stored"
 
-def _on_post_init(sender: type[models.Model], instance: models.Model, **kwargs: Any) -> None:
+
+def _on_pre_save(
+    sender: type[models.Model],
+    instance: models.Model,
+    raw: bool = False,
+    using: str = "default",
+    update_fields: frozenset[str] | None = None,
+    **kwargs: Any,
+) -> None:
+    instance.__dict__.pop(_STORED, None)
     plan = _plan_for(sender)
-    if plan is not None:
-        instance._audit_snapshot = _snapshot(instance, plan)  # type: ignore[attr-defined]
+    if plan is None or raw or not _may_be_stored(instance):
+        return
+    attnames = _written(instance, plan, update_fields)
+    if not attnames:
+        return  # e.g. a login's save(update_fields=["last_login"])
+    # The whole row, as any load reads it: a plain query, no field list to resolve.
+    found = list(sender._base_manager.using(using).filter(pk=instance.pk)[:1])
+    if found:
+        row = found[0].__dict__
+        instance.__dict__[_STORED] = {attname: row[attname] for attname in attnames}
 
 
 def _on_post_save(
@@ -352,23 +360,39 @@ def _on_post_save(
     created: bool,
     raw: bool = False,
     using: str = "default",
-    update_fields: frozenset[str] | None = None,
     **kwargs: Any,
 ) -> None:
+    stored = instance.__dict__.pop(_STORED, None)
     plan = _plan_for(sender)
     if plan is None or raw:
         return
     if created:
-        _record(instance, AuditEntry.Action.CREATE, _values(instance, plan, before=False), using)
-    else:
-        changes = _diff(instance, plan, update_fields)
+        values = _values(instance.__dict__, plan, before=False)
+        _record(instance, AuditEntry.Action.CREATE, values, using)
+    elif stored is not None:
+        changes = _diff(instance, plan, stored)
         if changes:
             _record(instance, AuditEntry.Action.UPDATE, changes, using)
-    # The next save of this same instance diffs against what is now in the database.
-    instance._audit_snapshot = _snapshot(instance, plan)  # type: ignore[attr-defined]
 
 
-def _on_pre_delete(sender: type[models.Model], instance: models.Model, **kwargs: Any) -> None:
+def _on_pre_delete(
+    sender: type[models.Model], instance: models.Model, using: str = "default", **kwargs: Any
+) -> None:
+    instance.__dict__.pop(_STORED, None)
+    plan = _plan_for(sender)
+    if plan is None:
+        return
+    # The entry shows the deleted row's values: read the ones deferred when it was loaded.
+    deferred = [attname for attname in plan.attnames if attname not in instance.__dict__]
+    if deferred and instance.pk is not None:
+        rows = sender._base_manager.using(using).filter(pk=instance.pk).values(*deferred)
+        stored = rows.first()
+        if stored is not None:
+            instance.__dict__[_STORED] = stored
+    _note_actor_deleted(instance)
+
+
+def _note_actor_deleted(instance: models.Model) -> None:
     ctx = _context.get()
     if ctx is None or ctx.actor_deleted or instance._meta.label_lower != _user_label():
         return
@@ -380,9 +404,11 @@ def _on_pre_delete(sender: type[models.Model], instance: models.Model, **kwargs:
 def _on_post_delete(
     sender: type[models.Model], instance: models.Model, using: str = "default", **kwargs: Any
 ) -> None:
+    stored = instance.__dict__.pop(_STORED, {})
     plan = _plan_for(sender)
     if plan is not None:
-        _record(instance, AuditEntry.Action.DELETE, _values(instance, plan, before=True), using)
+        values = {**stored, **instance.__dict__}
+        _record(instance, AuditEntry.Action.DELETE, _values(values, plan, before=True), using)
 
 
 def _on_m2m_changed(
@@ -431,7 +457,7 @@ def _user_label() -> str:
 
 def connect_signals() -> None:
     """Start recording (called once from `AdminPanelConfig.ready`)."""
-    post_init.connect(_on_post_init, dispatch_uid="admin_panel.audit.post_init")
+    pre_save.connect(_on_pre_save, dispatch_uid="admin_panel.audit.pre_save")
     post_save.connect(_on_post_save, dispatch_uid="admin_panel.audit.post_save")
     pre_delete.connect(_on_pre_delete, dispatch_uid="admin_panel.audit.pre_delete")
     post_delete.connect(_on_post_delete, dispatch_uid="admin_panel.audit.post_delete")

@@ -8,7 +8,8 @@ from asgiref.sync import async_to_sync, sync_to_async
 from django.contrib.auth.models import Group
 from django.contrib.contenttypes.models import ContentType
 from django.contrib.sessions.backends.db import SessionStore
-from django.db import transaction
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from admin_panel import audit
@@ -78,13 +79,100 @@ def test_consecutive_saves_of_one_instance_diff_against_the_last_save(member):
     assert entries_for(member)[-1].changes == {"first_name": ["One", "Two"]}
 
 
+def selects_of(queries, model):
+    """The SELECT statements among `queries` that read `model`'s table."""
+    table = model._meta.db_table
+    return [q["sql"] for q in queries if q["sql"].startswith("SELECT") and table in q["sql"]]
+
+
 @pytest.mark.django_db
-def test_snapshots_do_not_pile_up_across_saves(member):
-    for name in ("a", "b", "c"):
-        member.first_name = name
+def test_loading_instances_runs_no_audit_work(member, monkeypatch, django_assert_num_queries):
+    calls = []
+    monkeypatch.setattr(audit, "_plan_for", lambda model: calls.append(model))
+    with django_assert_num_queries(2):
+        users = list(type(member).objects.all())
+        list(Subscription.objects.all())
+    assert users == [member]
+    assert calls == []
+    assert not [key for key in vars(users[0]) if key.startswith("_audit")]
+
+
+@pytest.mark.django_db
+def test_an_update_reads_the_stored_row_once(member):
+    sub = Subscription.objects.create(user=member, plan="pro", monthly_amount="29.00")
+    sub = Subscription.objects.get(pk=sub.pk)
+    sub.plan = "team"
+    with CaptureQueriesContext(connection) as queries:
+        sub.save()
+    assert len(selects_of(queries.captured_queries, Subscription)) == 1
+    assert entries_for(sub)[-1].changes == {"plan": ["pro", "team"]}
+
+
+@pytest.mark.django_db
+def test_a_create_reads_nothing(member):
+    with CaptureQueriesContext(connection) as queries:
+        Subscription.objects.create(user=member, plan="pro", monthly_amount="29.00")
+    assert selects_of(queries.captured_queries, Subscription) == []
+
+
+@pytest.mark.django_db
+def test_values_assigned_in_another_type_are_not_changes(member):
+    # The instance keeps "29.00" (a str) after create(); the database returns a Decimal.
+    sub = Subscription.objects.create(user=member, plan="pro", monthly_amount="29.00")
+    sub.plan = "team"
+    sub.save()
+    assert entries_for(sub)[-1].changes == {"plan": ["pro", "team"]}
+    sub.monthly_amount = "39.00"
+    sub.save()
+    assert entries_for(sub)[-1].changes == {"monthly_amount": ["29.00", "39.00"]}
+
+
+@pytest.mark.django_db
+def test_an_instance_loaded_with_deferred_fields_records_what_it_changes(member):
+    user = type(member).objects.only("first_name").get(pk=member.pk)
+    user.first_name = "Deferred"
+    user.last_name = "Assigned"  # assigned, so written, though never loaded
+    user.save()
+    assert entries_for(member)[-1].changes == {
+        "first_name": ["", "Deferred"],
+        "last_name": ["", "Assigned"],
+    }
+    user = type(member).objects.only("email").get(pk=member.pk)
+    user.email = "deferred@example.com"
+    user.save()
+    assert entries_for(member)[-1].changes == {"email": ["mia@example.com", "deferred@example.com"]}
+
+
+@pytest.mark.django_db
+def test_the_before_is_the_stored_row_not_what_was_loaded(member):
+    stale = type(member).objects.get(pk=member.pk)
+    member.first_name = "First"
+    member.save()
+    stale.first_name = "Second"
+    stale.save()
+    assert entries_for(member)[-1].changes == {"first_name": ["First", "Second"]}
+
+
+@pytest.mark.django_db
+def test_a_save_after_a_rolled_back_one_diffs_against_the_database(member):
+    class Abort(Exception):
+        pass
+
+    with pytest.raises(Abort), transaction.atomic():
+        member.first_name = "Never"
         member.save()
-    assert "_audit_snapshot" not in audit.loaded_values(member)
-    assert audit.loaded_values(member)["first_name"] == "c"
+        raise Abort
+    member.save()  # the same in-memory values, now really written
+    assert entries_for(member)[-1].changes == {"first_name": ["", "Never"]}
+
+
+@pytest.mark.django_db
+def test_a_save_of_ignored_fields_only_reads_nothing(member):
+    member.last_login = timezone.now()
+    with CaptureQueriesContext(connection) as queries:
+        member.save(update_fields=["last_login"])
+    assert selects_of(queries.captured_queries, type(member)) == []
+    assert [e.action for e in entries_for(member)] == ["create"]
 
 
 @pytest.mark.django_db
@@ -122,6 +210,28 @@ def test_delete_is_recorded_with_the_last_values(member):
     assert entry.target == f"accounts.User #{pk} mia"
     assert entry.changes["username"] == ["mia", None]
     assert entry.changes["password"] == ["(hidden)", None]
+
+
+@pytest.mark.django_db
+def test_delete_of_an_instance_with_deferred_fields_records_every_value(member):
+    pk = member.pk
+    type(member).objects.only("username").get(pk=pk).delete()
+    entry = AuditEntry.objects.filter(object_id=str(pk), action="delete").get()
+    assert entry.changes["email"] == ["mia@example.com", None]
+
+
+@pytest.mark.django_db
+def test_queryset_delete_and_cascades_record_one_entry_per_row(member, make_user):
+    other = make_user("otto")
+    sub = Subscription.objects.create(user=member, plan="pro", monthly_amount="29.00")
+    type(member).objects.filter(pk__in=[member.pk, other.pk]).delete()
+    deleted = AuditEntry.objects.filter(action="delete")
+    users = deleted.filter(target_type=ContentType.objects.get_for_model(member))
+    assert sorted(users.values_list("object_id", flat=True)) == sorted(
+        [str(member.pk), str(other.pk)]
+    )
+    [sub_entry] = deleted.filter(target_type=ContentType.objects.get_for_model(sub))
+    assert (sub_entry.object_id, sub_entry.changes["plan"]) == (str(sub.pk), ["pro", None])
 
 
 @pytest.mark.django_db

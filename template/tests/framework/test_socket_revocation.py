@@ -124,6 +124,13 @@ def set_flag(user: Any, name: str, value: bool) -> None:
     user.save()
 
 
+def demote_a_fresh_copy(user: Any) -> None:
+    """Drop `is_staff` on a copy loaded without it: the check reads the stored row itself."""
+    copy = User.objects.only("pk").get(pk=user.pk)
+    copy.is_staff = False
+    copy.save()
+
+
 def expire_and_clear(world: World, who: str) -> None:
     Session.objects.filter(session_key=world.session_key(who)).update(
         expire_date=timezone.now() - timedelta(minutes=1)  # an update: no signal by itself
@@ -188,6 +195,13 @@ LOSSES: list[tuple[str, str, str, int, Revoke]] = [
         STAFF_SOCKET,
         CLOSE_REFUSED,
         lambda w: set_flag(w.users["direct"], "is_staff", False),
+    ),
+    (
+        "staff flag removed on an instance loaded without it",
+        "direct",
+        STAFF_SOCKET,
+        CLOSE_REFUSED,
+        lambda w: demote_a_fresh_copy(w.users["direct"]),
     ),
     (
         "permission removed",
