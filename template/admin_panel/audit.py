@@ -46,14 +46,11 @@ appears as `["(hidden)", "(changed)"]`.
 
 from __future__ import annotations
 
-import datetime
 import ipaddress
-import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import Any
 
 from django.apps import apps as global_apps
@@ -63,6 +60,8 @@ from django.db import models, transaction
 from django.db.models.fields.files import FieldFile
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete, pre_save
 from django.dispatch import Signal
+
+from component_framework.core.encoding import as_text
 
 from .models import AuditEntry
 
@@ -213,10 +212,8 @@ def _jsonable(value: Any) -> Any:
         return value
     if isinstance(value, str):
         return value if len(value) <= MAX_VALUE_CHARS else value[:MAX_VALUE_CHARS] + "…"
-    if isinstance(value, datetime.datetime | datetime.date | datetime.time):
-        return value.isoformat()
-    if isinstance(value, Decimal | uuid.UUID | datetime.timedelta):
-        return str(value)
+    if (text := as_text(value)) is not None:  # dates, times, decimals, UUIDs: the framework's text
+        return text
     if isinstance(value, bytes | memoryview | bytearray):
         return f"({len(value)} bytes)"
     if isinstance(value, FieldFile):

@@ -64,13 +64,19 @@ def _text_type(value: Any) -> TextType | None:
     return None
 
 
+def as_text(value: Any) -> str | None:
+    """The text JSON carries for a `TEXT_TYPES` value; None for any other value."""
+    kind = _text_type(value)
+    return None if kind is None else kind.encode(value)
+
+
 class JSONEncoder(json.JSONEncoder):
     """`json.JSONEncoder` that writes the `TEXT_TYPES` and lazy translations as text."""
 
     def default(self, o: Any) -> Any:
-        kind = _text_type(o)
-        if kind is not None:
-            return kind.encode(o)
+        text = as_text(o)
+        if text is not None:
+            return text
         if isinstance(o, Promise):
             return str(o)
         return super().default(o)
