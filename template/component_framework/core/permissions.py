@@ -19,6 +19,7 @@ from typing import Any, TypeVar
 
 from django.contrib.auth.models import AnonymousUser
 from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext_lazy as _
 
 from .errors import Forbidden
 
@@ -51,7 +52,7 @@ class _Composable(type):
 class BasePermission(metaclass=_Composable):
     """Base class. Override `has_permission`; set `message` to explain a refusal."""
 
-    message: str = "Permission denied"
+    message: str = _("Permission denied")
 
     def has_permission(self, user: Any, component: Any = None) -> bool:
         return True
@@ -86,7 +87,7 @@ class AllowAny(BasePermission):
 class IsAuthenticated(BasePermission):
     """Logged-in, active users."""
 
-    message = "Authentication required"
+    message = _("Authentication required")
 
     def has_permission(self, user: Any, component: Any = None) -> bool:
         return bool(getattr(user, "is_authenticated", False) and getattr(user, "is_active", False))
@@ -95,7 +96,7 @@ class IsAuthenticated(BasePermission):
 class IsStaff(BasePermission):
     """Active staff users."""
 
-    message = "Staff access required"
+    message = _("Staff access required")
 
     def has_permission(self, user: Any, component: Any = None) -> bool:
         return IsAuthenticated().has_permission(user) and bool(getattr(user, "is_staff", False))
@@ -104,7 +105,7 @@ class IsStaff(BasePermission):
 class IsSuperuser(BasePermission):
     """Active superusers."""
 
-    message = "Superuser access required"
+    message = _("Superuser access required")
 
     def has_permission(self, user: Any, component: Any = None) -> bool:
         return IsAuthenticated().has_permission(user) and bool(getattr(user, "is_superuser", False))

@@ -52,7 +52,9 @@
   function showError(root, xhr) {
     var message;
     try { message = JSON.parse(xhr.responseText).error; } catch (e) { message = null; }
-    message = message ? String(message) : xhr.status ? "Request failed (" + xhr.status + ")" : "Network error";
+    // The page may translate the two fallbacks (data-cf-request-failed, data-cf-network-error).
+    var texts = doc.body.dataset;
+    message = message ? String(message) : xhr.status ? (texts.cfRequestFailed || "Request failed") + " (" + xhr.status + ")" : texts.cfNetworkError || "Network error";
     var slot = root.querySelector("[data-cf-error]");
     if (!slot) {
       slot = doc.createElement("p");
