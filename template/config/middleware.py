@@ -34,6 +34,7 @@ from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.template.loader import render_to_string
 from django.urls import resolve
+from django.utils.translation import gettext, gettext_noop
 
 from component_framework.adapters.django_views import ComponentView
 from component_framework.core.http import json_error
@@ -43,7 +44,7 @@ logger = logging.getLogger(__name__)
 #: The errors that mean "the database is not reachable right now".
 DATABASE_DOWN = (OperationalError, InterfaceError)
 RETRY_AFTER_SECONDS = 10
-MESSAGE = "The database is unavailable right now. Please try again in a moment."
+MESSAGE = gettext_noop("The database is unavailable right now. Please try again in a moment.")
 
 
 class SyncAndAsyncMiddleware:
@@ -87,7 +88,7 @@ def unavailable(request: HttpRequest, exc: BaseException) -> HttpResponse:
         request.path,
     )
     if wants_json(request):
-        response = json_error(MESSAGE, 503)
+        response = json_error(gettext(MESSAGE), 503)
     else:
         response = HttpResponse(render_to_string("503.html"), status=503)
     response["Retry-After"] = str(RETRY_AFTER_SECONDS)
