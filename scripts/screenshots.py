@@ -8,7 +8,8 @@ project already rendered at PATH) and installs it. Then, inside that project, it
 server its browser tests use (a fresh database with demo data, the ASGI server with
 production settings; Redis at the rendered REDIS_URL, in-memory when nothing answers there),
 signs in as `admin` and saves the panel as a desktop (1280 px wide) and a phone (390 px)
-show it, in the light and the dark colour scheme. The browser is found as the rendered project's browser tests find it (its README).
+show it, in the light and the dark colour scheme. The browser is found as the rendered
+project's browser tests find it (its README).
 """
 
 from __future__ import annotations
