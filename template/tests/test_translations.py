@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ast
 import struct
+from collections.abc import Iterator
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -217,6 +218,14 @@ def pages(language: str, superuser, member) -> dict[str, str]:
         "500": server_error,
         "503": unavailable,
     }
+
+
+@pytest.fixture(autouse=True)
+def _language_restored() -> Iterator[None]:
+    """`LocaleMiddleware` leaves the language of a test client's request active in this
+    thread: give the next test the language this one started with."""
+    with translation.override(translation.get_language()):
+        yield
 
 
 @pytest.mark.django_db
