@@ -20,9 +20,15 @@ FOCUS_JS = """() => {
 }"""
 
 
+def settled(page: Page) -> None:
+    """Wait until no htmx request is in flight (htmx marks its requesting elements)."""
+    expect(page.locator(".htmx-request")).to_have_count(0)
+
+
 def tab_to(page: Page, test_id: str, presses: int = 40) -> None:
     """Press Tab until the element with `test_id` has the focus, checking on the way that
     every element the focus lands on shows it."""
+    settled(page)
     for _ in range(presses):
         page.keyboard.press("Tab")
         focus = page.evaluate(FOCUS_JS)
@@ -44,6 +50,7 @@ def test_the_panel_works_with_the_keyboard_alone(open_panel, server_db, page_siz
     if page.get_by_test_id("metrics-refresh").count():  # the key metrics come first
         tab_to(page, "metrics-refresh")
     tab_to(page, "user-search")
+    settled(page)
     with page.expect_response(USERS_URL):
         page.keyboard.type("quokka.two")
     expect(user_count(page)).to_have_text("1")
@@ -53,6 +60,7 @@ def test_the_panel_works_with_the_keyboard_alone(open_panel, server_db, page_siz
     tab_to(page, "toggle-status")
     for key in ("Enter", " "):
         before = row.locator("[data-testid^=user-status-]").get_attribute("data-testid")
+        settled(page)
         with page.expect_response(USERS_URL):
             page.keyboard.press(key)
         expect(row.locator("[data-testid^=user-status-]")).not_to_have_attribute(
@@ -60,15 +68,19 @@ def test_the_panel_works_with_the_keyboard_alone(open_panel, server_db, page_siz
         )
         expect(row.get_by_test_id("toggle-status")).to_be_focused()
 
-    # Edit: the form opens after its row; Tab reaches its fields and Save.
+    # Edit: the form opens after its row with the focus on its first field; Tab reaches the
+    # other fields and Save.
     tab_to(page, "edit-user")
+    settled(page)
     with page.expect_response(USER_EDIT_URL):
         page.keyboard.press("Enter")
     form = page.get_by_test_id("user-edit")
     expect(form.get_by_test_id("edit-username")).to_have_value("quokka.two")
+    expect(form.get_by_test_id("edit-username")).to_be_focused()
     tab_to(page, "edit-first_name")
     page.keyboard.type("Keyed")
     tab_to(page, "save-user")
+    settled(page)
     with page.expect_response(USER_EDIT_URL):
         page.keyboard.press("Enter")
     expect(form.get_by_test_id("edit-saved")).to_be_visible()
@@ -76,6 +88,7 @@ def test_the_panel_works_with_the_keyboard_alone(open_panel, server_db, page_siz
     first_name = "SELECT first_name FROM accounts_user WHERE username = 'quokka.two'"
     assert server_db.scalar(first_name) == "Keyed"
     tab_to(page, "cancel-edit")
+    settled(page)
     with page.expect_response(USER_EDIT_URL):
         page.keyboard.press("Enter")
     expect(page.get_by_test_id("user-edit").get_by_test_id("save-user")).to_have_count(0)
