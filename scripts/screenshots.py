@@ -1,4 +1,5 @@
-"""Take the documentation's screenshots of the panel: docs/img/panel.png and panel-mobile.png.
+"""Take the documentation's screenshots of the panel: docs/img/panel.png, panel-mobile.png
+and their dark variants (panel-dark.png, panel-mobile-dark.png).
 
     uv run scripts/screenshots.py [--out docs/img] [--project PATH]
 
@@ -7,7 +8,8 @@ project already rendered at PATH) and installs it. Then, inside that project, it
 server its browser tests use (a fresh database with demo data, the ASGI server with
 production settings; Redis at the rendered REDIS_URL, in-memory when nothing answers there),
 signs in as `admin` and saves the panel as a desktop (1280 px wide) and a phone (390 px)
-show it. The browser is found as the rendered project's browser tests find it (its README).
+show it, in the light and the dark colour scheme. The browser is found as the rendered
+project's browser tests find it (its README).
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ REPO = Path(__file__).resolve().parent.parent
 SHOTS = {
     "panel.png": {"width": 1280, "height": 900},
     "panel-mobile.png": {"width": 390, "height": 844},
+    "panel-dark.png": {"width": 1280, "height": 900},
+    "panel-mobile-dark.png": {"width": 390, "height": 844},
 }
 DEMO_USERS = 500
 
@@ -63,7 +67,10 @@ def shoot(out: Path) -> None:
             with sync_playwright() as playwright:
                 browser = launch(playwright, chromium)
                 for name, viewport in SHOTS.items():
-                    context = browser.new_context(base_url=server.url, viewport=viewport)
+                    scheme = "dark" if name.endswith("-dark.png") else "light"
+                    context = browser.new_context(
+                        base_url=server.url, viewport=viewport, color_scheme=scheme
+                    )
                     page = context.new_page()
                     log_in(page, admin.username, password)
                     expect(page.get_by_test_id("user-list")).to_be_visible()

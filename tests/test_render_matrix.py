@@ -75,6 +75,7 @@ MATRIX = [
             "database": "postgresql",
             "asgi_server": "daphne",
             "time_zone": "Europe/Paris",
+            "language": "de",
             "page_size": 10,
             "metrics_cache_ttl": 60,
         },
@@ -305,6 +306,17 @@ class RenderingChecks:
                     problems.append(f"{relative}: unrendered {span[:60]!r}")
         assert not problems, "\n".join(problems)
 
+    def test_compiled_translations_are_copied_byte_for_byte(self, rendering: Rendering) -> None:
+        """The committed .mo catalogues (no .jinja suffix) reach the project unchanged, so it
+        needs no GNU gettext; the project's tests/test_translations.py checks them against
+        their .po sources."""
+        template = REPO / "template"
+        catalogues = sorted(template.glob("*/locale/*/LC_MESSAGES/django.mo"))
+        assert catalogues, "no compiled catalogue in the template"
+        for source in catalogues:
+            copied = rendering.path / source.relative_to(template)
+            assert copied.read_bytes() == source.read_bytes(), f"{copied} differs from {source}"
+
     def test_rendered_files_have_no_template_noise(self, rendering: Rendering) -> None:
         """Conditionals leave no trailing whitespace, runs of blank lines or missing EOLs."""
         problems: list[str] = []
@@ -430,6 +442,8 @@ class TestDefaults(RenderingChecks):
         for name, (width, window_height) in {
             "panel.png": (1280, 900),
             "panel-mobile.png": (390, 844),
+            "panel-dark.png": (1280, 900),
+            "panel-mobile-dark.png": (390, 844),
         }.items():
             header = (tmp_path / name).read_bytes()[:24]
             assert header[:8] == b"\x89PNG\r\n\x1a\n", f"{name} is not a PNG"
@@ -439,7 +453,8 @@ class TestDefaults(RenderingChecks):
 
 
 class TestPostgresqlRedisDaphne(RenderingChecks):
-    """PostgreSQL and Redis, served by daphne, with non-default time zone, page size and TTL."""
+    """PostgreSQL and Redis, served by daphne, with non-default time zone, language, page
+    size and TTL."""
 
     answers = MATRIX[1]
 

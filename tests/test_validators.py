@@ -103,6 +103,9 @@ BAD_ANSWERS: dict[str, list[tuple[dict, str]]] = {
     "asgi_server": [
         ({"asgi_server": "gunicorn"}, "Invalid choice for 'asgi_server'"),
     ],
+    "language": [
+        ({"language": "fr"}, "Invalid choice for 'language'"),
+    ],
     "time_zone": [
         ({"time_zone": "Mars/Olympus_Mons"}, '"Mars/Olympus_Mons" is not a known IANA time zone'),
         ({"time_zone": "Europe/Pariss"}, '"Europe/Pariss" is not a known IANA time zone'),

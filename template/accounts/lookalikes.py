@@ -36,6 +36,8 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db.models import Q, QuerySet
 from django.db.models.functions import Upper
+from django.utils.translation import gettext_lazy as _
+from django.utils.translation import gettext_noop
 
 #: A username holding a character outside printable ASCII, as a regular expression.
 NOT_ASCII = r"[^ -~]"
@@ -88,7 +90,7 @@ LOOKALIKES: dict[str, str] = {char: latin for latin, chars in _DRAWN_LIKE.items(
 _TABLE = str.maketrans(LOOKALIKES)
 
 LOOKALIKE_CODE = "username_lookalike"
-LOOKALIKE_RULE = (
+LOOKALIKE_RULE = gettext_noop(
     "usernames may not differ from another only in letter case, in full-width or other "
     "compatibility forms, or in letters of other scripts drawn like Latin ones"
 )
@@ -147,9 +149,9 @@ def find_lookalike(users: QuerySet[Any], username: str) -> str | None:
 def lookalike_error(existing: str) -> ValidationError:
     """The refusal of a username that looks like the existing username `existing`."""
     return ValidationError(
-        'This username looks like the existing username "%(existing)s": %(rule)s.',
+        _('This username looks like the existing username "%(existing)s": %(rule)s.'),
         code=LOOKALIKE_CODE,
-        params={"existing": existing, "rule": LOOKALIKE_RULE},
+        params={"existing": existing, "rule": _(LOOKALIKE_RULE)},
     )
 
 

@@ -14,10 +14,17 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
 from component_framework.core.errors import Forbidden
 
 ROLE_FIELDS = ("is_staff", "is_superuser")
-FLAG_LABELS = {"is_active": "active", "is_staff": "staff", "is_superuser": "superuser"}
+FLAG_LABELS = {
+    "is_active": gettext_lazy("active"),
+    "is_staff": gettext_lazy("staff"),
+    "is_superuser": gettext_lazy("superuser"),
+}
 
 
 def is_self(actor: Any, target: Any) -> bool:
@@ -41,14 +48,14 @@ def locked_fields(actor: Any, target: Any) -> frozenset[str]:
 
 def check_can_edit(actor: Any, target: Any) -> None:
     if not can_manage(actor, target):
-        raise Forbidden("Only a superuser can edit a superuser's account.")
+        raise Forbidden(_("Only a superuser can edit a superuser's account."))
 
 
 def check_can_toggle(actor: Any, target: Any) -> None:
     """Refuse an active-flag toggle the rules forbid."""
     check_can_edit(actor, target)
     if is_self(actor, target):
-        raise Forbidden("You cannot deactivate your own account.")
+        raise Forbidden(_("You cannot deactivate your own account."))
 
 
 def check_flag_change(actor: Any, target: Any, field: str, new_value: bool) -> None:
@@ -57,6 +64,8 @@ def check_flag_change(actor: Any, target: Any, field: str, new_value: bool) -> N
         return
     if is_self(actor, target) and not new_value:
         if field == "is_active":
-            raise Forbidden("You cannot deactivate your own account.")
-        raise Forbidden(f"You cannot remove your own {FLAG_LABELS[field]} status.")
-    raise Forbidden("Only a superuser can change staff or superuser status.")
+            raise Forbidden(_("You cannot deactivate your own account."))
+        raise Forbidden(
+            _("You cannot remove your own %(flag)s status.") % {"flag": FLAG_LABELS[field]}
+        )
+    raise Forbidden(_("Only a superuser can change staff or superuser status."))

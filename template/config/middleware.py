@@ -32,6 +32,7 @@ from django.db import InterfaceError, OperationalError
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.template.loader import render_to_string
 from django.urls import resolve
+from django.utils.translation import gettext, gettext_noop
 
 from component_framework.adapters.django_views import ComponentView
 from component_framework.adapters.middleware import SyncAndAsyncMiddleware
@@ -42,7 +43,7 @@ logger = logging.getLogger(__name__)
 #: The errors that mean "the database is not reachable right now".
 DATABASE_DOWN = (OperationalError, InterfaceError)
 RETRY_AFTER_SECONDS = 10
-MESSAGE = "The database is unavailable right now. Please try again in a moment."
+MESSAGE = gettext_noop("The database is unavailable right now. Please try again in a moment.")
 
 
 def wants_json(request: HttpRequest) -> bool:
@@ -69,7 +70,7 @@ def unavailable(request: HttpRequest, exc: BaseException) -> HttpResponse:
         request.path,
     )
     if wants_json(request):
-        response = json_error(MESSAGE, 503)
+        response = json_error(gettext(MESSAGE), 503)
     else:
         response = HttpResponse(render_to_string("503.html"), status=503)
     response["Retry-After"] = str(RETRY_AFTER_SECONDS)

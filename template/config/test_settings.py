@@ -12,6 +12,9 @@ from config.settings import *  # noqa: F403
 from config.settings import CACHE_KEY_PREFIX, CACHES, CHANNEL_LAYERS
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+# Requests that ask for no language get English, whatever the project's default: tests that
+# check another language ask for it (tests/test_translations.py).
+LANGUAGE_CODE = "en"
 SECURE_SSL_REDIRECT = False
 SESSION_COOKIE_SECURE = False
 CSRF_COOKIE_SECURE = False

@@ -15,7 +15,17 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.validators import UnicodeUsernameValidator
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
-from pydantic import BaseModel, ConfigDict, EmailStr, StringConstraints, field_validator
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    EmailStr,
+    StringConstraints,
+    ValidationError,
+    ValidatorFunctionWrapHandler,
+    field_validator,
+)
 
 from accounts.lookalikes import find_lookalike, lookalike_error
 from component_framework.adapters.django_views import OptimisticMixin
@@ -32,15 +42,15 @@ FLAGS = ("is_active", "is_staff", "is_superuser")
 TEXT_FIELDS = ("username", "email", "first_name", "last_name")
 TRUE_VALUES = frozenset({"true", "on", "1", "yes"})
 FIELD_LABELS = (
-    ("username", "Username", "text"),
-    ("email", "Email", "email"),
-    ("first_name", "First name", "text"),
-    ("last_name", "Last name", "text"),
+    ("username", gettext_lazy("Username"), "text"),
+    ("email", gettext_lazy("Email"), "email"),
+    ("first_name", gettext_lazy("First name"), "text"),
+    ("last_name", gettext_lazy("Last name"), "text"),
 )
 FLAG_LABELS = (
-    ("is_active", "Active"),
-    ("is_staff", "Staff (may use this panel)"),
-    ("is_superuser", "Superuser (all permissions)"),
+    ("is_active", gettext_lazy("Active")),
+    ("is_staff", gettext_lazy("Staff (may use this panel)")),
+    ("is_superuser", gettext_lazy("Superuser (all permissions)")),
 )
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, max_length=150)]
@@ -59,22 +69,32 @@ class UserEditSchema(BaseModel):
     is_staff: bool = False
     is_superuser: bool = False
 
+    @field_validator("email", mode="wrap")
+    @classmethod
+    def email_is_valid(cls, value: Any, handler: ValidatorFunctionWrapHandler) -> str:
+        try:
+            return handler(value)
+        except ValidationError:  # email-validator's reasons are English only
+            raise ValueError(_("Enter a valid email address.")) from None
+
     @field_validator("username")
     @classmethod
     def username_is_valid(cls, value: str) -> str:
         if not value:
-            raise ValueError("Username cannot be blank.")
+            raise ValueError(_("Username cannot be blank."))
         # Checked as it will be stored (NFKC, as Django's normalize_username); kept as typed
         # until then, so that a look-alike's refusal can tell full-width letters from plain.
         stored = User.normalize_username(value)
         limit = User._meta.get_field("username").max_length
         if len(stored) > limit:  # NFKC can lengthen a name (the "ff" ligature)
-            raise ValueError(f"Use at most {limit} characters in a username.")
+            raise ValueError(
+                _("Use at most %(limit)d characters in a username.") % {"limit": limit}
+            )
         try:
             UnicodeUsernameValidator()(stored)
         except DjangoValidationError:
             raise ValueError(
-                "Use only letters, digits and the characters @ . + - _ in a username."
+                _("Use only letters, digits and the characters @ . + - _ in a username.")
             ) from None
         return value
 
@@ -139,7 +159,7 @@ class UserEditComponent(OptimisticMixin, FormComponent):
                         target.save()
                 except IntegrityError:
                     # A concurrent save took the name first.
-                    self.errors = {"username": "A user with that username already exists."}
+                    self.errors = {"username": _("A user with that username already exists.")}
         if self.errors:
             self.state.update({name: getattr(data, name) for name in (*TEXT_FIELDS, *FLAGS)})
             return
@@ -211,9 +231,9 @@ class UserEditComponent(OptimisticMixin, FormComponent):
         errors: dict[str, str] = {}
         others = User.objects.exclude(pk=target.pk)
         if others.filter(username=data.username).exists():
-            errors["username"] = "A user with that username already exists."
+            errors["username"] = _("A user with that username already exists.")
         elif (existing := find_lookalike(others, data.username)) is not None:
             errors["username"] = lookalike_error(existing).messages[0]
         if others.filter(email__iexact=data.email).exists():
-            errors["email"] = "A user with that email address already exists."
+            errors["email"] = _("A user with that email address already exists.")
         return errors

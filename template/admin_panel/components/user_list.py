@@ -14,6 +14,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from component_framework.adapters.django_model import DjangoModelComponent
 from component_framework.core import registry
@@ -169,9 +170,12 @@ class UserListComponent(DjangoModelComponent):
             target.is_active = not target.is_active
             # Deactivation also closes the user's sockets (admin_panel.access, after commit).
             target.save(update_fields=["is_active"])
-        state = "activated" if target.is_active else "deactivated"
+        if target.is_active:
+            notice = _("%(username)s activated.")
+        else:
+            notice = _("%(username)s deactivated.")
         self._reload()
-        self.state["notice"] = f"{target.get_username()} {state}."
+        self.state["notice"] = notice % {"username": target.get_username()}
 
     def on_refresh(self) -> None:
         """Show the current page again with fresh data and count (after an edit elsewhere)."""

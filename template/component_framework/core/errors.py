@@ -7,6 +7,7 @@ Views and consumers turn a `ComponentError` into a JSON body `{"error": message}
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.utils.translation import gettext as _
 
 
 class ComponentError(Exception):
@@ -16,11 +17,12 @@ class ComponentError(Exception):
 
     def __init__(self, message: str = "") -> None:
         super().__init__(message)
-        self.message = message or self.default_message()
+        # str(): a lazy translation becomes text in the language of the request refused.
+        self.message = str(message or self.default_message())
 
     @classmethod
     def default_message(cls) -> str:
-        return "Bad request"
+        return _("Bad request")
 
     def __str__(self) -> str:
         return self.message
@@ -39,7 +41,7 @@ class Forbidden(ComponentError, DjangoPermissionDenied):
 
     @classmethod
     def default_message(cls) -> str:
-        return "Permission denied"
+        return _("Permission denied")
 
 
 class NotFound(ComponentError):
@@ -49,7 +51,7 @@ class NotFound(ComponentError):
 
     @classmethod
     def default_message(cls) -> str:
-        return "Not found"
+        return _("Not found")
 
 
 class ComponentNotFound(NotFound, LookupError):

@@ -19,6 +19,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import Any, ClassVar
 
+from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from pydantic import BaseModel, ValidationError
 
 from .component import Component
@@ -70,6 +72,18 @@ def form_errors(exc: ValidationError) -> dict[str, str]:
     errors: dict[str, str] = {}
     for error in exc.errors(include_url=False):
         field = str(error["loc"][0]) if error["loc"] else "__all__"
-        message = str(error["msg"]).removeprefix("Value error, ")
-        errors.setdefault(field, message)
+        errors.setdefault(field, error_message(error))
     return errors
+
+
+def error_message(error: Any) -> str:
+    """One pydantic error as shown next to its field, in the active language: the commonest
+    errors in words of ours, a validator's own (translated) `ValueError` text as it is."""
+    if error["type"] == "missing":
+        return _("This field is required.")
+    if error["type"] == "string_too_long":
+        limit = error["ctx"]["max_length"]
+        return ngettext(
+            "Use at most %(limit)d character.", "Use at most %(limit)d characters.", limit
+        ) % {"limit": limit}
+    return str(error["msg"]).removeprefix("Value error, ")

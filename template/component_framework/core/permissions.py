@@ -18,6 +18,7 @@ from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
 from django.contrib.auth.models import AnonymousUser
+from django.utils.translation import gettext_lazy as _
 
 from .errors import Forbidden
 
@@ -49,7 +50,7 @@ class _Composable(type):
 class BasePermission(metaclass=_Composable):
     """Base class. Override `has_permission`; set `message` to explain a refusal."""
 
-    message: str = "Permission denied"
+    message: str = _("Permission denied")
 
     def has_permission(self, user: Any, component: Any = None) -> bool:
         return True
@@ -84,7 +85,7 @@ class AllowAny(BasePermission):
 class IsAuthenticated(BasePermission):
     """Logged-in, active users."""
 
-    message = "Authentication required"
+    message = _("Authentication required")
 
     def has_permission(self, user: Any, component: Any = None) -> bool:
         return bool(getattr(user, "is_authenticated", False) and getattr(user, "is_active", False))
@@ -93,7 +94,7 @@ class IsAuthenticated(BasePermission):
 class IsStaff(BasePermission):
     """Active staff users."""
 
-    message = "Staff access required"
+    message = _("Staff access required")
 
     def has_permission(self, user: Any, component: Any = None) -> bool:
         return IsAuthenticated().has_permission(user) and bool(getattr(user, "is_staff", False))
@@ -102,7 +103,7 @@ class IsStaff(BasePermission):
 class IsSuperuser(BasePermission):
     """Active superusers."""
 
-    message = "Superuser access required"
+    message = _("Superuser access required")
 
     def has_permission(self, user: Any, component: Any = None) -> bool:
         return IsAuthenticated().has_permission(user) and bool(getattr(user, "is_superuser", False))

@@ -22,6 +22,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core import signing
+from django.utils.translation import gettext as _
 
 from .encoding import dumps_tagged, loads_tagged
 from .errors import StateError
@@ -116,7 +117,7 @@ def unsign_state(
             token, salt=SALT, serializer=TaggedJSONSerializer, max_age=max_token_age()
         )
     except signing.SignatureExpired:
-        raise StateError("State token has expired; reload the page.") from None
+        raise StateError(_("State token has expired; reload the page.")) from None
     except (signing.BadSignature, ValueError, TypeError, UnicodeDecodeError):
         raise StateError("State token is invalid.") from None
     if not _well_formed(document):

@@ -50,7 +50,10 @@
       message = null;
     }
     if (message) return String(message);
-    return xhr.status ? "Request failed (" + xhr.status + ")" : "Network error";
+    // The page may translate the two fallbacks (data-cf-request-failed, data-cf-network-error).
+    var texts = document.body.dataset;
+    if (!xhr.status) return texts.cfNetworkError || "Network error";
+    return (texts.cfRequestFailed || "Request failed") + " (" + xhr.status + ")";
   }
 
   function showError(root, xhr) {

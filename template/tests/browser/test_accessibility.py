@@ -1,0 +1,120 @@
+"""Every panel page passes axe-core with no serious or critical violation, in the light and
+the dark colour scheme (axe checks the contrast of each), and announces what changes."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from django.conf import settings
+from playwright.sync_api import Page, Route, expect
+
+from .panel import log_in, open_edit_form
+
+pytestmark = pytest.mark.browser
+
+SEVERE = frozenset({"serious", "critical"})
+SCHEMES = ("light", "dark")
+#: Pages no browser action reaches on a healthy server, rendered by Django and served under
+#: the server's own origin (so the page loads its stylesheet from the server).
+RENDER_ERROR_PAGES = """
+import json
+from collections.abc import Callable
+from django.template.loader import render_to_string
+print(json.dumps({code: render_to_string(f"{code}.html") for code in ("400", "403", "500", "503")}))
+"""
+
+axe = Axe()
+
+
+def severe_violations(page: Page, color_scheme: str = "null") -> list[str]:
+    """The serious and critical axe-core violations of the page, one line each.
+
+    Scanned without animations (reduced motion): a row fading in would be measured at half
+    its contrast. The page's media emulation is reset afterwards (shared pages)."""
+    page.emulate_media(color_scheme=color_scheme, reduced_motion="reduce")
+    try:
+        violations = axe.run(page).response["violations"]
+    finally:
+        page.emulate_media(color_scheme="null", reduced_motion="null")
+    return [
+        f"{v['id']} ({v['impact']}): {[node['target'] for node in v['nodes']][:3]}"
+        for v in violations
+        if v["impact"] in SEVERE
+    ]
+
+
+def serve(html: str) -> Callable[[Route], None]:
+    """A route handler answering with `html`."""
+
+    def fulfill(route: Route) -> None:
+        route.fulfill(content_type="text/html", body=html)
+
+    return fulfill
+
+
+class Scanner:
+    """Scans pages in both colour schemes and collects what fails, by page and scheme."""
+
+    def __init__(self) -> None:
+        self.failures: dict[str, list[str]] = {}
+
+    def scan(self, page: Page, name: str) -> None:
+        for scheme in SCHEMES:
+            found = severe_violations(page, scheme)
+            if found:
+                self.failures[f"{name}, {scheme}"] = found
+
+
+def test_every_panel_page_passes_axe_in_light_and_dark(pages, open_panel, visitor, panel_server):
+    scanner = Scanner()
+
+    page = open_panel("br_staff")  # user table, live audit feed, key metrics
+    scanner.scan(page, "panel")
+    form = open_edit_form(page, "br_invalid")
+    form.get_by_test_id("edit-email").fill("not-an-email")
+    form.get_by_test_id("save-user").click()
+    expect(form.get_by_test_id("edit-email-error")).to_be_visible()
+    scanner.scan(page, "panel with the edit form and its errors")
+    page.goto("/admin-panel/no-such-page/")
+    scanner.scan(page, "404")
+
+    output = panel_server.manage("shell", "-c", RENDER_ERROR_PAGES)
+    error_pages = json.loads(output.splitlines()[-1])  # after anything start-up printed
+    for code, html in error_pages.items():
+        visitor.route(f"**/error-page-{code}/", serve(html))
+        visitor.goto(f"/error-page-{code}/")
+        scanner.scan(visitor, code)
+
+    visitor.goto("/accounts/login/")
+    scanner.scan(visitor, "login")
+    try:
+        log_in(visitor, "a11y_nobody", "not-the-password")
+        expect(visitor.get_by_test_id("login-error")).to_be_visible()
+        scanner.scan(visitor, "login with its error")
+        for _ in range(settings.AXES_FAILURE_LIMIT - 1):
+            log_in(visitor, "a11y_nobody", "not-the-password")
+        expect(visitor.get_by_test_id("lockout")).to_be_visible()
+        scanner.scan(visitor, "lockout")
+    finally:
+        panel_server.manage("axes_reset")
+
+    assert scanner.failures == {}
+
+
+def test_changes_are_announced_and_errors_name_their_fields(open_panel):
+    page = open_panel("br_staff")
+    expect(page.get_by_test_id("user-count")).to_have_attribute("aria-live", "polite")
+    if page.get_by_test_id("audit-feed-list").count():
+        expect(page.get_by_test_id("audit-feed-list")).to_have_attribute("aria-live", "polite")
+
+    form = open_edit_form(page, "br_invalid")
+    form.get_by_test_id("edit-email").fill("not-an-email")
+    form.get_by_test_id("save-user").click()
+    email = form.get_by_test_id("edit-email")
+    expect(email).to_have_attribute("aria-invalid", "true")
+    error_id = form.get_by_test_id("edit-email-error").get_attribute("id")
+    expect(email).to_have_attribute("aria-describedby", error_id or "missing")
+    expect(form.get_by_test_id("edit-errors")).to_have_attribute("role", "alert")

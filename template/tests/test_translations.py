@@ -1,0 +1,256 @@
+"""The translations: complete catalogues, compiled ones that match, and no panel page showing
+text that stayed English in German.
+
+The page check renders every panel page in English and in German and fails on any visible
+text (text nodes and the attributes a person sees or hears) that is the same in both, unless
+it is data (usernames, emails, audit targets: marked by test ids), a number, or a word the
+German catalogue deliberately translates to itself ("Status"). It needs no list of the
+pages' wording, so copy edits do not break it; a new string that skips `{% translate %}`
+or the catalogue does.
+"""
+
+from __future__ import annotations
+
+import ast
+import struct
+from collections.abc import Iterator
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.template.loader import render_to_string
+from django.test import Client, RequestFactory
+from django.urls import reverse
+from django.utils import translation
+
+from accounts.lockout import lockout_response
+from component_framework.testing import ComponentClient
+
+LANGUAGE = "de"
+CATALOGUES = sorted(Path(settings.BASE_DIR).glob(f"*/locale/{LANGUAGE}/LC_MESSAGES/django.po"))
+#: Elements whose text is data, the same in every language.
+DATA_TEST_IDS = frozenset(
+    {
+        "current-user",
+        "user-username",
+        "user-email",
+        "audit-actor",
+        "audit-target",
+        "audit-changes",
+    }
+)
+#: Attributes a person reads or a screen reader speaks.
+SHOWN_ATTRIBUTES = ("title", "aria-label", "placeholder", "alt", "data-label")
+SKIPPED_ELEMENTS = frozenset({"script", "style", "time", "code"})
+VOID_ELEMENTS = frozenset(
+    {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source", "wbr"}
+)
+
+User = get_user_model()
+
+
+# -- catalogues ------------------------------------------------------------------------------
+
+
+def read_po(path: Path) -> dict[str, tuple[list[str], bool]]:
+    """`{msgid: ([msgstr, ...], fuzzy)}` of a .po file; a plural's key is `msgid\\0plural`
+    and a context's `context\\x04msgid`, as in a compiled .mo."""
+    entries: dict[str, tuple[list[str], bool]] = {}
+    fields: dict[str, str] = {}
+    fuzzy = False
+    current = ""
+
+    def flush() -> None:
+        nonlocal fields, fuzzy
+        if "msgid" in fields:
+            key = fields["msgid"]
+            if "msgid_plural" in fields:
+                key += "\0" + fields["msgid_plural"]
+            if "msgctxt" in fields:
+                key = fields["msgctxt"] + "\x04" + key
+            strings = [v for k, v in sorted(fields.items()) if k.startswith("msgstr")]
+            entries[key] = (strings, fuzzy)
+        fields, fuzzy = {}, False
+
+    for raw in path.read_text(encoding="utf-8").splitlines():
+        line = raw.strip()
+        if not line:
+            flush()
+        elif line.startswith("#,"):
+            fuzzy = fuzzy or "fuzzy" in line
+        elif line.startswith("#"):
+            continue
+        elif line.startswith('"'):
+            fields[current] += ast.literal_eval(line)
+        else:
+            keyword, _, value = line.partition(" ")
+            current = keyword
+            fields[current] = ast.literal_eval(value)
+    flush()
+    return entries
+
+
+def read_mo(path: Path) -> dict[str, list[str]]:
+    """`{msgid: [msgstr, ...]}` of a compiled GNU .mo file (plural forms split on NUL)."""
+    data = path.read_bytes()
+    order = "<" if data[:4] == b"\xde\x12\x04\x95" else ">"
+    _magic, _version, count, ids_at, strs_at = struct.unpack(order + "5I", data[:20])
+    catalogue = {}
+    for i in range(count):
+        id_len, id_pos = struct.unpack(order + "2I", data[ids_at + 8 * i : ids_at + 8 * i + 8])
+        str_len, str_pos = struct.unpack(order + "2I", data[strs_at + 8 * i : strs_at + 8 * i + 8])
+        msgid = data[id_pos : id_pos + id_len].decode()
+        catalogue[msgid] = data[str_pos : str_pos + str_len].decode().split("\0")
+    return catalogue
+
+
+def test_there_is_a_german_catalogue_for_the_panel_and_the_framework():
+    apps = {path.parents[3].name for path in CATALOGUES}
+    assert {"admin_panel", "component_framework"} <= apps
+
+
+@pytest.mark.parametrize("po", CATALOGUES, ids=lambda p: p.parents[3].name)
+def test_every_message_is_translated(po):
+    untranslated = [
+        msgid
+        for msgid, (strings, fuzzy) in read_po(po).items()
+        if msgid and (fuzzy or not all(strings))
+    ]
+    assert untranslated == [], f"{po}: untranslated or fuzzy messages"
+
+
+@pytest.mark.parametrize("po", CATALOGUES, ids=lambda p: p.parents[3].name)
+def test_the_compiled_catalogue_matches_its_source(po):
+    """The committed .mo is what `compilemessages` would make of the .po (run it after
+    editing the .po)."""
+    source = {msgid: strings for msgid, (strings, _) in read_po(po).items() if msgid}
+    compiled = read_mo(po.with_suffix(".mo"))
+    compiled.pop("", None)  # the header
+    assert compiled == source
+
+
+# -- pages -----------------------------------------------------------------------------------
+
+
+class ShownText(HTMLParser):
+    """The text a person sees or hears on a page, data left out."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.stack: list[bool] = []  # per open element: is its content skipped?
+        self.texts: set[str] = set()
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        values = dict(attrs)
+        skipped = (self.stack and self.stack[-1]) or tag in SKIPPED_ELEMENTS
+        skipped = skipped or values.get("data-testid") in DATA_TEST_IDS
+        skipped = skipped or "brand" in (values.get("class") or "").split()
+        if not skipped:
+            for name in SHOWN_ATTRIBUTES:
+                self.add(values.get(name))
+            self.add(values.get("data-cf-network-error"))
+            self.add(values.get("data-cf-request-failed"))
+        if tag not in VOID_ELEMENTS:
+            self.stack.append(bool(skipped))
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag not in VOID_ELEMENTS and self.stack:
+            self.stack.pop()
+
+    def handle_data(self, data: str) -> None:
+        if not (self.stack and self.stack[-1]):
+            self.add(data)
+
+    def add(self, text: str | None) -> None:
+        text = " ".join((text or "").replace(settings.PROJECT_NAME, " ").split())
+        if any(ch.isalpha() for ch in text):
+            self.texts.add(text)
+
+
+def shown_text(html: str) -> set[str]:
+    parser = ShownText()
+    parser.feed(html)
+    return parser.texts
+
+
+def same_in_german() -> set[str]:
+    """Messages the German catalogue translates to themselves."""
+    same = set()
+    for po in CATALOGUES:
+        for msgid, (strings, _) in read_po(po).items():
+            same.update(s for s in strings if s == msgid)
+    return same
+
+
+def pages(language: str, superuser, member) -> dict[str, str]:
+    """Every panel page (and the edit form with errors) rendered in `language`."""
+    headers = {"accept-language": language}
+    staff = Client(headers=headers)
+    staff.force_login(superuser)
+    visitor = Client(headers=headers)
+    editing = ComponentClient(client=Client(enforce_csrf_checks=True, headers=headers))
+    editing.client.force_login(superuser)
+    edit_url = reverse("admin_user_edit")
+    form = editing.post(edit_url, {"user_id": str(member.pk)}).content.decode()
+    invalid = editing.event(edit_url, "submit", username="", email="nope", is_active="true")
+    request = RequestFactory(headers=headers).get("/")
+    request.user = superuser
+    with translation.override(language):
+        lockout = lockout_response(request).content.decode()
+        server_error = render_to_string("500.html")
+        unavailable = render_to_string("503.html")
+        bad_request = render_to_string("400.html", request=request)
+        forbidden = render_to_string("403.html", request=request)
+    return {
+        "dashboard": staff.get(reverse("admin_panel")).content.decode(),
+        "edit form": form,
+        "edit form with errors": invalid.content.decode(),
+        "login": visitor.get(reverse("login")).content.decode(),
+        "failed login": visitor.post(
+            reverse("login"), {"username": member.username, "password": "wrong"}
+        ).content.decode(),
+        "lockout": lockout,
+        "400": bad_request,
+        "403": forbidden,
+        "404": staff.get("/no-such-page/").content.decode(),
+        "500": server_error,
+        "503": unavailable,
+    }
+
+
+@pytest.fixture(autouse=True)
+def _language_restored() -> Iterator[None]:
+    """`LocaleMiddleware` leaves the language of a test client's request active in this
+    thread: give the next test the language this one started with."""
+    with translation.override(translation.get_language()):
+        yield
+
+
+@pytest.mark.django_db
+def test_no_panel_page_shows_english_text_in_german(superuser, member, settings):
+    settings.AXES_ENABLED = False  # the failed login must show the login form's error
+    member.first_name = "Translated"
+    member.save()  # an audit entry of each kind the feed shows most
+    english = pages("en", superuser, member)
+    german = pages(LANGUAGE, superuser, member)
+    allowed = same_in_german() | {superuser.username, member.username}  # "Edit mia" buttons
+    untranslated = {
+        page: sorted((shown_text(html) & shown_text(english[page])) - allowed)
+        for page, html in german.items()
+    }
+    assert {page: texts for page, texts in untranslated.items() if texts} == {}
+    assert all(f'lang="{LANGUAGE}"' in html for page, html in german.items() if "<html" in html)
+
+
+@pytest.fixture
+def superuser(django_user_model):
+    return django_user_model.objects.create_user(
+        "root", "root@example.com", "pw-not-used", is_staff=True, is_superuser=True
+    )
+
+
+@pytest.fixture
+def member(django_user_model):
+    return django_user_model.objects.create_user("mia", "mia@example.com", "pw-not-used")
