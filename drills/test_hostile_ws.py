@@ -66,7 +66,7 @@ resume_frames = st.builds(
 typed_frames = st.builds(
     lambda kind, body: json.dumps({"type": kind, **body}),
     st.sampled_from(
-        ["resume", "audit.entry", "audit_entry", "cf.close", "cf.html", "websocket.disconnect", "x"]
+        ["resume", "audit.rows", "audit_rows", "cf.close", "cf.html", "websocket.disconnect", "x"]
     ),
     st.dictionaries(
         st.sampled_from(["html", "id", "last_id", "event", "entry"]), json_values, max_size=3

@@ -29,7 +29,7 @@ class ComponentFrameworkConfig(AppConfig):
     def ready(self) -> None:
         from django.contrib.auth.signals import user_logged_out
 
-        from .core.ws_manager import close_sockets_on_logout
+        from .adapters.consumer import close_sockets_on_logout
 
         autodiscover_components()
         # A logged-out user's WebSockets are closed on every worker.

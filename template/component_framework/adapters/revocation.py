@@ -2,7 +2,7 @@
 every socket of theirs, on every worker, once its transaction commits.
 
 Call `connect_signals()` once (from an `AppConfig.ready`). Each change below sends
-`cf.recheck` to the affected users' socket groups (`ws_manager.recheck_user_sockets`);
+`cf.recheck` to the affected users' socket groups (`consumer.recheck_user_sockets`);
 each of their `ComponentConsumer` sockets re-reads its user from its session and re-runs its
 permission check, closing with 4401 or 4403 when access is gone. Sockets of other users,
 and sockets whose access still holds, stay open.
@@ -22,12 +22,12 @@ Watched, with the signal that reports it:
   (`post_delete` of the session model, for database-backed session engines).
 
 A session that expires needs no signal: each socket wakes up when its own session expires.
-Logging out closes the user's sockets at once (`ws_manager.close_sockets_on_logout`).
+Logging out closes the user's sockets at once (`consumer.close_sockets_on_logout`).
 
 Writes that send no signals are not seen: `QuerySet.update()`, `bulk_create()`,
 `bulk_update()`, raw SQL, `manage.py flush`, sessions evicted from a cache. After such a
 write call `recheck_user_sockets(*user_pks)` (or `recheck_after_commit(user_pks)` inside a
-transaction) from `component_framework.core.ws_manager` / this module.
+transaction) from `component_framework.adapters.consumer` / this module.
 """
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ from django.db import DEFAULT_DB_ALIAS, transaction
 from django.db.models import Model, Q
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete, pre_save
 
-from ..core.ws_manager import recheck_user_sockets
+from .consumer import recheck_user_sockets
 
 logger = logging.getLogger(__name__)
 

@@ -10,11 +10,14 @@ from channels.layers import get_channel_layer
 from django.db import transaction
 
 from component_framework.adapters import revocation
-from component_framework.core.ws_manager import user_group
+from component_framework.adapters.consumer import user_group
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-RECHECK = {"type": "cf.recheck"}
+
+def recheck(user) -> dict:
+    """The message each of the user's sockets gets (it names the user)."""
+    return {"type": "cf.recheck", "user": str(user.pk)}
 
 
 async def listen(user_pk):
@@ -42,7 +45,7 @@ def set_flags(user, **flags):
 async def test_removing_the_staff_flag_anywhere_rechecks_the_sockets(staff):
     layer, channel = await listen(staff.pk)
     await set_flags(staff, is_staff=False)
-    assert await next_message(layer, channel) == RECHECK
+    assert await next_message(layer, channel) == recheck(staff)
 
 
 async def test_changes_to_other_fields_send_nothing(superuser):

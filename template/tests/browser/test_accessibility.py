@@ -8,10 +8,10 @@ from collections.abc import Callable
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from django.conf import settings
 from playwright.sync_api import Page, Route, expect
 
 from .panel import log_in, open_edit_form
+from .server import FAILURE_LIMIT
 
 pytestmark = pytest.mark.browser
 
@@ -94,12 +94,12 @@ def test_every_panel_page_passes_axe_in_light_and_dark(pages, open_panel, visito
         log_in(visitor, "a11y_nobody", "not-the-password")
         expect(visitor.get_by_test_id("login-error")).to_be_visible()
         scanner.scan(visitor, "login with its error")
-        for _ in range(settings.AXES_FAILURE_LIMIT - 1):
+        for _ in range(FAILURE_LIMIT - 1):
             log_in(visitor, "a11y_nobody", "not-the-password")
         expect(visitor.get_by_test_id("lockout")).to_be_visible()
         scanner.scan(visitor, "lockout")
     finally:
-        panel_server.manage("axes_reset")
+        panel_server.reset_lockouts()
 
     assert scanner.failures == {}
 

@@ -8,6 +8,8 @@ from channels.layers import get_channel_layer
 from django.contrib.auth import get_user_model
 from django.test import Client
 
+from component_framework.adapters import consumer
+from component_framework.adapters.consumer import group_send_soon
 from component_framework.core.ws_manager import (
     CLOSE_BAD_DATA,
     CLOSE_LOGGED_OUT,
@@ -221,3 +223,26 @@ async def test_sync_close_user_sockets_closes_them_too(staff):
     async with component_socket(CounterConsumer.as_asgi(), user=staff) as socket:
         await database_sync_to_async(close_user_sockets)(staff.pk)
         assert await closed_with(socket.communicator) == CLOSE_LOGGED_OUT
+
+
+class RecordingLayer:
+    """A channel layer that records its group sends; the first `fail` of them raise."""
+
+    def __init__(self, fail: int = 0) -> None:
+        self.sent: list[tuple[str, dict]] = []
+        self.fail = fail
+
+    async def group_send(self, group: str, message: dict) -> None:
+        if self.fail:
+            self.fail -= 1
+            raise ConnectionError("the layer is down")
+        self.sent.append((group, message))
+
+
+def test_group_send_soon_sends_in_order_and_survives_a_failed_send():
+    layer = RecordingLayer(fail=1)
+    for i in range(20):
+        group_send_soon(layer, "test-group", {"type": "test.message", "n": i})
+    consumer._sender.flush()  # what runs at exit: every queued message is sent first
+    assert [message["n"] for _, message in layer.sent] == list(range(1, 20))
+    assert {group for group, _ in layer.sent} == {"test-group"}
