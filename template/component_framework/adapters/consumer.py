@@ -66,7 +66,7 @@ from ..core.client_input import check_value
 from ..core.component import Component
 from ..core.dispatch import SERVER, Source
 from ..core.errors import BadRequest, ComponentError
-from ..core.permissions import IsStaff, PermissionDenied, PermissionLike, check_permissions
+from ..core.permissions import IsStaff, PermissionLike, check_permissions
 from ..core.rate_limit import RateLimit, TokenBucket
 from ..core.registry import registry
 from ..core.socket_auth import current_user, session_expiry
@@ -277,7 +277,7 @@ class ComponentConsumer(AsyncJsonWebsocketConsumer):
         return self.scope.get("user") or AnonymousUser()
 
     def check_access(self) -> None:
-        """Raise `PermissionDenied` unless this socket's user may use it (sync: may query)."""
+        """Raise `Forbidden` unless this socket's user may use it (sync: may query)."""
         if self.component_name:
             registry.get(self.component_name).check_access(self.user, self.permission_classes)
         else:
@@ -287,7 +287,7 @@ class ComponentConsumer(AsyncJsonWebsocketConsumer):
         """Check permissions, join the user's group, accept; close with 4403 if refused."""
         try:
             expiry = await database_sync_to_async(self._check_on_connect)()
-        except (PermissionDenied, ComponentError):
+        except ComponentError:
             await self.close(code=CLOSE_REFUSED)
             return
         self._user_pk = self.user.pk
@@ -366,7 +366,7 @@ class ComponentConsumer(AsyncJsonWebsocketConsumer):
         self.scope["user"] = user  # a fresh row: permissions are not read from a stale cache
         try:
             self.check_access()
-        except (PermissionDenied, ComponentError):
+        except ComponentError:
             return CLOSE_REFUSED
         return None
 

@@ -24,10 +24,6 @@ from .errors import Forbidden
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-#: `Forbidden` under the name `ComponentConsumer` imports it by.
-PermissionDenied = Forbidden
-
-
 class _Composable(type):
     """Lets permission *classes* compose too: `IsStaff | IsSuperuser`."""
 
