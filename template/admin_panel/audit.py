@@ -54,12 +54,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from django.apps import apps as global_apps
+from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
 from django.db.models.fields.files import FieldFile
 from django.db.models.signals import m2m_changed, post_delete, post_save, pre_delete, pre_save
 from django.dispatch import Signal
+from django.utils import translation
 
 from component_framework.core.encoding import as_text
 
@@ -224,8 +226,11 @@ def _jsonable(value: Any) -> Any:
 
 
 def _label(instance: models.Model) -> str:
+    """The stored text copy of `instance`, in the project's language (`LANGUAGE_CODE`)
+    whatever the language of the request that changed it: one trail, one language."""
     try:
-        text = str(instance)
+        with translation.override(settings.LANGUAGE_CODE):
+            text = str(instance)
     except Exception:  # any model's __str__ may fail (a missing related row...): best-effort
         text = ""
     return f"{instance._meta.label} #{instance.pk} {text}".strip()[:255]

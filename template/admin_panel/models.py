@@ -14,6 +14,8 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from component_framework.core.encoding import JSONEncoder
 
@@ -48,9 +50,9 @@ class AuditEntry(models.Model):
     """
 
     class Action(models.TextChoices):
-        CREATE = "create", "Created"
-        UPDATE = "update", "Updated"
-        DELETE = "delete", "Deleted"
+        CREATE = "create", _("Created")
+        UPDATE = "update", _("Updated")
+        DELETE = "delete", _("Deleted")
 
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -58,30 +60,39 @@ class AuditEntry(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="+",
+        verbose_name=_("actor"),
     )
-    actor_username = models.CharField(max_length=150, blank=True)
-    action = models.CharField(max_length=6, choices=Action.choices)
+    actor_username = models.CharField(_("actor's username"), max_length=150, blank=True)
+    action = models.CharField(_("action"), max_length=6, choices=Action.choices)
     target_type = models.ForeignKey(
-        ContentType, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+        ContentType,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name=_("target type"),
     )
-    object_id = models.CharField(max_length=64, blank=True)
-    target = models.CharField(max_length=255)
-    changes = models.JSONField(default=dict, blank=True, encoder=JSONEncoder)
-    ip = models.GenericIPAddressField(null=True, blank=True)
+    object_id = models.CharField(_("object id"), max_length=64, blank=True)
+    target = models.CharField(_("target"), max_length=255)
+    changes = models.JSONField(_("changes"), default=dict, blank=True, encoder=JSONEncoder)
+    ip = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
     # Indexed with id below (one index serves the feed's order and date filters).
-    timestamp = models.DateTimeField(default=timezone.now)
+    timestamp = models.DateTimeField(_("time"), default=timezone.now)
 
     objects = AuditEntryQuerySet.as_manager()
 
     class Meta:
         ordering = ["-timestamp", "-id"]
         indexes = [models.Index(fields=["timestamp", "id"], name="audit_timestamp_id")]
-        verbose_name = "audit entry"
-        verbose_name_plural = "audit entries"
+        verbose_name = _("audit entry")
+        verbose_name_plural = _("audit entries")
 
     def __str__(self) -> str:
-        who = self.actor_username or "system"
-        return f"{who} {self.action}d {self.target}"
+        return gettext("%(who)s: %(action)s %(target)s") % {
+            "who": self.actor_username or gettext("system"),
+            "action": self.get_action_display(),
+            "target": self.target,
+        }
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         if not self._state.adding:
@@ -96,20 +107,27 @@ class Subscription(models.Model):
     """A paying customer's plan. `cancelled_at` is set exactly when `status` is cancelled."""
 
     class Status(models.TextChoices):
-        ACTIVE = "active", "Active"
-        CANCELLED = "cancelled", "Cancelled"
+        ACTIVE = "active", _("Active")
+        CANCELLED = "cancelled", _("Cancelled")
 
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="subscriptions"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="subscriptions",
+        verbose_name=_("user"),
     )
-    plan = models.CharField(max_length=50)
-    status = models.CharField(max_length=9, choices=Status.choices, default=Status.ACTIVE)
-    monthly_amount = models.DecimalField(max_digits=10, decimal_places=2)
-    created = models.DateTimeField(default=timezone.now)
-    cancelled_at = models.DateTimeField(null=True, blank=True)
+    plan = models.CharField(_("plan"), max_length=50)
+    status = models.CharField(
+        _("status"), max_length=9, choices=Status.choices, default=Status.ACTIVE
+    )
+    monthly_amount = models.DecimalField(_("monthly amount"), max_digits=10, decimal_places=2)
+    created = models.DateTimeField(_("created"), default=timezone.now)
+    cancelled_at = models.DateTimeField(_("cancelled at"), null=True, blank=True)
 
     class Meta:
         ordering = ["-created", "-id"]
+        verbose_name = _("subscription")
+        verbose_name_plural = _("subscriptions")
         indexes = [
             # MRR: sum(monthly_amount) of active rows, answered from the index alone.
             models.Index(fields=["status", "monthly_amount"], name="sub_status_amount"),
@@ -134,7 +152,11 @@ class Subscription(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.plan} ({self.status}) for user #{self.user_id}"
+        return gettext("%(plan)s (%(status)s) for user #%(user)s") % {
+            "plan": self.plan,
+            "status": self.get_status_display(),
+            "user": self.user_id,
+        }
 
 
 class UserActivity(models.Model):
@@ -146,14 +168,18 @@ class UserActivity(models.Model):
     """
 
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="activity"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="activity",
+        verbose_name=_("user"),
     )
-    day = models.DateField()
-    last_seen = models.DateTimeField(default=timezone.now)
+    day = models.DateField(_("day"))
+    last_seen = models.DateTimeField(_("last seen"), default=timezone.now)
 
     class Meta:
         ordering = ["-last_seen"]
-        verbose_name_plural = "user activity"
+        verbose_name = _("user activity")
+        verbose_name_plural = _("user activity")
         constraints = [models.UniqueConstraint(fields=["user", "day"], name="activity_user_day")]
         indexes = [
             # MAU: distinct user_id over a last_seen range, answered from the index alone.
@@ -161,7 +187,7 @@ class UserActivity(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"user #{self.user_id} on {self.day}"
+        return gettext("user #%(user)s on %(day)s") % {"user": self.user_id, "day": self.day}
 
 
 class KpiMonth(models.Model):

@@ -26,6 +26,8 @@ from django.urls import reverse
 from django.utils import translation
 
 from accounts.lockout import lockout_response
+from admin_panel.models import AuditEntry, Subscription, UserActivity
+from admin_panel.panels import site
 from component_framework.testing import ComponentClient
 
 LANGUAGE = "de"
@@ -39,6 +41,7 @@ DATA_TEST_IDS = frozenset(
         "audit-actor",
         "audit-target",
         "audit-changes",
+        "history-changes",
     }
 )
 #: Attributes a person reads or a screen reader speaks.
@@ -164,9 +167,11 @@ class ShownText(HTMLParser):
             self.add(data)
 
     def add(self, text: str | None) -> None:
-        text = " ".join((text or "").replace(settings.PROJECT_NAME, " ").split())
-        if any(ch.isalpha() for ch in text):
-            self.texts.add(text)
+        # Parts of a title ("mia · My Panel") apart: an object's name there is data.
+        for part in (text or "").replace(settings.PROJECT_NAME, " ").split("·"):
+            part = " ".join(part.split())
+            if any(ch.isalpha() for ch in part):
+                self.texts.add(part)
 
 
 def shown_text(html: str) -> set[str]:
@@ -220,6 +225,50 @@ def pages(language: str, superuser, member) -> dict[str, str]:
     }
 
 
+def panel_pages(language: str, superuser) -> dict[str, str]:
+    """The pages of every registered model panel, rendered in `language`: its list (with
+    the notices of a delete and a bulk action), and, as far as the panel allows, the form of
+    a new object, that form with an error in every field, an object's form, its history,
+    its delete confirmation and the confirmation of each bulk action."""
+    headers = {"accept-language": language}
+    staff = Client(headers=headers)
+    staff.force_login(superuser)
+    found = {}
+    for panel in site.panels:
+        kwargs = {"app_label": panel.opts.app_label, "model_name": panel.opts.model_name}
+        urls = {f"{panel.label} list": reverse("panel_list", kwargs=kwargs) + "?deleted=1&done=2"}
+        if panel.has_add_permission(superuser):
+            urls[f"{panel.label} add"] = reverse("panel_add", kwargs=kwargs)
+            editing = ComponentClient(client=Client(enforce_csrf_checks=True, headers=headers))
+            editing.client.force_login(superuser)
+            form_url = reverse("panel_form", kwargs=kwargs)
+            editing.load(form_url)
+            editable = set(panel.get_fields()) - set(panel.get_readonly_fields(superuser))
+            wrong = editing.event(form_url, "submit", **dict.fromkeys(editable, "¿"))
+            assert wrong.status_code == 200, panel.label
+            found[f"{panel.label} form with errors"] = wrong.content.decode()
+        obj = panel.model._default_manager.order_by("pk").first()
+        if obj is not None:
+            object_kwargs = {**kwargs, "pk": obj.pk}
+            urls[f"{panel.label} object"] = reverse("panel_object", kwargs=object_kwargs)
+            urls[f"{panel.label} history"] = reverse("panel_history", kwargs=object_kwargs)
+            if panel.has_delete_permission(superuser, obj):
+                urls[f"{panel.label} delete"] = reverse("panel_delete", kwargs=object_kwargs)
+            for name, function in panel.get_actions().items():
+                if not panel.has_permission(superuser, function.allowed_permission):
+                    continue  # the list does not offer it
+                confirm = staff.post(
+                    reverse("panel_actions", kwargs=kwargs), {"action": name, "pk": obj.pk}
+                )
+                assert confirm.status_code == 200, (panel.label, name)
+                found[f"{panel.label} action {name}"] = confirm.content.decode()
+        for page, url in urls.items():
+            response = staff.get(url)
+            assert response.status_code == 200, page
+            found[page] = response.content.decode()
+    return found
+
+
 @pytest.fixture(autouse=True)
 def _language_restored() -> Iterator[None]:
     """`LocaleMiddleware` leaves the language of a test client's request active in this
@@ -230,12 +279,18 @@ def _language_restored() -> Iterator[None]:
 
 @pytest.mark.django_db
 def test_no_panel_page_shows_english_text_in_german(superuser, member, settings):
+    """The panel's pages, and every page of every registered model panel."""
     settings.AXES_ENABLED = False  # the failed login must show the login form's error
     member.first_name = "Translated"
     member.save()  # an audit entry of each kind the feed shows most
-    english = pages("en", superuser, member)
-    german = pages(LANGUAGE, superuser, member)
-    allowed = same_in_german() | {superuser.username, member.username}  # "Edit mia" buttons
+    Subscription.objects.create(user=member, plan="Pro", monthly_amount=10)
+    UserActivity.objects.create(user=member, day=member.date_joined.date())
+    english = pages("en", superuser, member) | panel_pages("en", superuser)
+    german = pages(LANGUAGE, superuser, member) | panel_pages(LANGUAGE, superuser)
+    # Data: "Edit mia" buttons, the model panels' cells and the audit trail's copies.
+    data = {superuser.username, member.username, superuser.email, member.email, "Pro"}
+    data |= set(AuditEntry.objects.values_list("target", flat=True))
+    allowed = same_in_german() | data
     untranslated = {
         page: sorted((shown_text(html) & shown_text(english[page])) - allowed)
         for page, html in german.items()

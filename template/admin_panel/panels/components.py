@@ -20,6 +20,7 @@ from django.http import QueryDict
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from component_framework.core import registry
 from component_framework.core.component import Component
@@ -31,13 +32,24 @@ from component_framework.core.permissions import IsStaff
 from ..components.user_edit import checkbox
 from ..listing import Listing, Page, Results
 from .filters import filter_lookups
-from .options import ModelPanel
+from .options import ModelPanel, display
 from .schema import build_schema
 from .sites import site
 
 MAX_QUERY_LENGTH = 100
 #: Request parameters of the list that are not filters: the search and the sort column.
 SEARCH_PARAM, ORDER_PARAM = "q", "o"
+
+
+#: The refusal of each model permission, whole sentences so that each language words them.
+REFUSALS = {
+    "view": gettext_lazy("You may not view %(model)s."),
+    "add": gettext_lazy("You may not add %(model)s."),
+    "change": gettext_lazy("You may not change %(model)s."),
+    "delete": gettext_lazy("You may not delete %(model)s."),
+}
+#: The refusal of any other permission (a bulk action's own).
+REFUSAL = gettext_lazy("You may not do this to %(model)s.")
 
 
 def panel_of(component: Component) -> ModelPanel:
@@ -51,10 +63,7 @@ def panel_of(component: Component) -> ModelPanel:
 def require(panel: ModelPanel, user: Any, kind: str, obj: models.Model | None = None) -> None:
     """`Forbidden` (403) unless `user` holds `kind` on the panel's model (and `obj`)."""
     if not panel.has_permission(user, kind, obj):
-        raise Forbidden(
-            _("You may not %(kind)s %(model)s.")
-            % {"kind": _(kind), "model": panel.opts.verbose_name_plural}
-        )
+        raise Forbidden(REFUSALS.get(kind, REFUSAL) % {"model": panel.opts.verbose_name_plural})
 
 
 def row_of(panel: ModelPanel, obj: models.Model) -> dict[str, Any]:
@@ -394,6 +403,8 @@ class ModelFormComponent(FormComponent):
                     "label": panel.column_label(name),
                     "kind": input_kind(field),
                     "value": input_value(value),
+                    # A read-only field's value as the list shows it ("Yes", local times).
+                    "text": display(value),
                     "checked": bool(value) if isinstance(field, models.BooleanField) else False,
                     "choices": [(str(v), str(label)) for v, label in field.flatchoices]
                     if field.choices

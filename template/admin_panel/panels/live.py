@@ -18,6 +18,7 @@ from typing import Any
 from django.contrib.contenttypes.models import ContentType
 from django.dispatch import receiver
 from django.template.loader import render_to_string
+from django.utils.translation import gettext as _
 
 from component_framework.core.errors import Forbidden
 from component_framework.core.ws_manager import ComponentConsumer, group_send_html
@@ -79,7 +80,7 @@ class PanelRowsConsumer(ComponentConsumer):
         super().check_access()  # active staff
         panel = self.get_panel()
         if panel is None or not panel.has_view_permission(self.user):
-            raise Forbidden("You may not view this model.")
+            raise Forbidden(_("You may not view this model."))
 
     async def accept(self, subprotocol: str | None = None, headers: Any = None) -> None:
         # Accepted only after the permission check: join the model's group first so no

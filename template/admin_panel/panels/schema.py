@@ -11,6 +11,8 @@ import datetime as dt
 from decimal import Decimal
 from typing import Annotated, Any, Literal
 
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email
 from django.db import connection, models
 from django.utils import timezone
 from pydantic import (
@@ -18,7 +20,6 @@ from pydantic import (
     BaseModel,
     BeforeValidator,
     ConfigDict,
-    EmailStr,
     Field,
     create_model,
 )
@@ -41,6 +42,17 @@ def _aware(value: Any) -> Any:
     return value
 
 
+def _email(value: str) -> str:
+    """An e-mail address by Django's rule, refused in the active language."""
+    if value == "":
+        return value  # a blank address is the model's rule to judge (`blank`)
+    try:
+        validate_email(value)
+    except ValidationError as exc:
+        raise ValueError(exc.messages[0]) from None
+    return value
+
+
 def field_type(field: models.Field[Any, Any]) -> Any:
     """The pydantic type of one model field's form value."""
     if field.choices:
@@ -48,7 +60,7 @@ def field_type(field: models.Field[Any, Any]) -> Any:
     elif isinstance(field, models.BooleanField):
         kind = bool
     elif isinstance(field, models.EmailField):
-        kind = EmailStr
+        kind = Annotated[str, AfterValidator(_email)]
     elif isinstance(field, models.DecimalField):
         kind = Annotated[
             Decimal, Field(max_digits=field.max_digits, decimal_places=field.decimal_places)

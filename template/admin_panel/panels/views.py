@@ -246,8 +246,11 @@ def export_csv(request: HttpRequest, panel: ModelPanel) -> HttpResponse:
     objects = rows.matching.order_by(*order, "pk")
     writer = csv.writer(_Echo())
 
+    # The header in the request's language, read now: the rows stream after the view returns.
+    header = writer.writerow([safe_cell(panel.column_label(name)) for name in columns])
+
     def lines() -> Iterator[str]:
-        yield writer.writerow([safe_cell(panel.column_label(name)) for name in columns])
+        yield header
         for obj in objects.iterator(chunk_size=2000):
             yield writer.writerow([safe_cell(panel.cell(obj, name)) for name in columns])
 

@@ -20,7 +20,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, ClassVar
 
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 from pydantic import BaseModel, ValidationError
 
 from .component import Component
@@ -67,6 +67,30 @@ class FormComponent(Component):
         """Called with `self.validated_data` set, only when the schema accepted the data."""
 
 
+#: Messages of the pydantic errors a form field commonly meets, by error type.
+TYPE_MESSAGES = {
+    "literal_error": gettext_lazy("Select one of the choices."),
+    "enum": gettext_lazy("Select one of the choices."),
+    "int_parsing": gettext_lazy("Enter a whole number."),
+    "int_from_float": gettext_lazy("Enter a whole number."),
+    "int_type": gettext_lazy("Enter a whole number."),
+    "decimal_parsing": gettext_lazy("Enter a number."),
+    "decimal_type": gettext_lazy("Enter a number."),
+    "float_parsing": gettext_lazy("Enter a number."),
+    "float_type": gettext_lazy("Enter a number."),
+    "decimal_max_digits": gettext_lazy("The number has too many digits."),
+    "decimal_max_places": gettext_lazy("The number has too many decimal places."),
+    "decimal_whole_digits": gettext_lazy("The number has too many digits."),
+    "greater_than_equal": gettext_lazy("The number is too small."),
+    "less_than_equal": gettext_lazy("The number is too large."),
+    "bool_parsing": gettext_lazy("Enter yes or no."),
+    "date_parsing": gettext_lazy("Enter a valid date."),
+    "date_from_datetime_parsing": gettext_lazy("Enter a valid date."),
+    "datetime_parsing": gettext_lazy("Enter a valid date and time."),
+    "datetime_from_date_parsing": gettext_lazy("Enter a valid date and time."),
+}
+
+
 def form_errors(exc: ValidationError) -> dict[str, str]:
     """`{field: message}` from a pydantic error (model-level errors under `__all__`)."""
     errors: dict[str, str] = {}
@@ -79,11 +103,16 @@ def form_errors(exc: ValidationError) -> dict[str, str]:
 def error_message(error: Any) -> str:
     """One pydantic error as shown next to its field, in the active language: the commonest
     errors in words of ours, a validator's own (translated) `ValueError` text as it is."""
-    if error["type"] == "missing":
+    if error["type"] == "missing" or (
+        error["type"] == "string_too_short" and error["ctx"]["min_length"] == 1
+    ):
         return _("This field is required.")
     if error["type"] == "string_too_long":
         limit = error["ctx"]["max_length"]
         return ngettext(
             "Use at most %(limit)d character.", "Use at most %(limit)d characters.", limit
         ) % {"limit": limit}
+    message = TYPE_MESSAGES.get(error["type"])
+    if message is not None:
+        return str(message)
     return str(error["msg"]).removeprefix("Value error, ")

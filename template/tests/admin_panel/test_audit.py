@@ -10,7 +10,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.contrib.sessions.backends.db import SessionStore
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from admin_panel import audit
 from admin_panel.audit import audit_context, entry_committed
@@ -106,6 +106,18 @@ def test_an_update_reads_the_stored_row_once(member):
         sub.save()
     assert len(selects_of(queries.captured_queries, Subscription)) == 1
     assert entries_for(sub)[-1].changes == {"plan": ["pro", "team"]}
+
+
+@pytest.mark.django_db
+def test_the_target_is_written_in_the_projects_language_whoever_saves(member, settings):
+    other = "en" if settings.LANGUAGE_CODE != "en" else "de"
+    with translation.override(other):
+        sub = Subscription.objects.create(user=member, plan="pro", monthly_amount="29.00")
+        in_other_language = str(sub)
+    with translation.override(settings.LANGUAGE_CODE):
+        in_project_language = str(sub)
+    assert in_other_language != in_project_language  # the name is translated
+    assert entries_for(sub)[-1].target.endswith(in_project_language)
 
 
 @pytest.mark.django_db

@@ -107,6 +107,9 @@ def open_edit_form(page: Page, username: str) -> Locator:
     row.get_by_test_id("edit-user").click()
     form = page.locator(f"#user-edit-slot-{user_id}").get_by_test_id("user-edit")
     expect(form.get_by_test_id("edit-username")).to_have_value(username)
+    # htmx moves the focus to the first field after the swap settles: wait for it, or it can
+    # land in the middle of typing into another field.
+    expect(form.get_by_test_id("edit-username")).to_be_focused()
     return form
 
 

@@ -272,19 +272,6 @@ class PanelServer:
                 os.killpg(process.pid, signal.SIGKILL)
             process.wait(STOP_TIMEOUT)
 
-    def manage(self, *args: str) -> str:
-        """Run `manage.py` with the server's settings and database; what it printed."""
-        done = subprocess.run(  # noqa: S603 - fixed command, our own interpreter
-            [sys.executable, "manage.py", *args],
-            cwd=self.project_dir,
-            env=self.env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            check=True,
-        )
-        return done.stdout
-
     def reset_lockouts(self) -> None:
         """Forget every failed login, as `manage.py axes_reset` does (its database handler)."""
         self.database.execute("DELETE FROM axes_accessattempt")
