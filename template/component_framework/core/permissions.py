@@ -24,6 +24,7 @@ from .errors import Forbidden
 
 F = TypeVar("F", bound=Callable[..., Any])
 
+
 class _Composable(type):
     """Lets permission *classes* compose too: `IsStaff | IsSuperuser`."""
 
