@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
@@ -94,3 +95,16 @@ class AuditEntryPanel(ReadOnlyPanel):
     ordering = ["-timestamp"]
     # No search and one sort: each index on the trail would slow every audited write.
     sortable_by = ["timestamp"]
+
+    def get_queryset(self, user: Any = None) -> models.QuerySet[Any]:
+        """Only entries of models `user` may view (`site.may_view`), as in the feed."""
+        queryset = super().get_queryset(user)
+        types = site.viewable_content_types(user) if user is not None else None
+        return queryset if types is None else queryset.filter(target_type__in=sorted(types))
+
+    def has_view_permission(self, user: Any, obj: models.Model | None = None) -> bool:
+        allowed = super().has_view_permission(user, obj)
+        if obj is None or not allowed:
+            return allowed
+        type_id = obj.target_type_id  # type: ignore[attr-defined]
+        return site.may_view(user, ContentType.objects.get_for_id(type_id) if type_id else None)
