@@ -30,6 +30,11 @@ class UserPanel(ModelPanel):
     sortable_by = ["username", "date_joined"]
     fields = ["username", "email", "first_name", "last_name", "is_active", *ROLE_FIELDS]
 
+    def has_view_permission(self, user: Any, obj: models.Model | None = None) -> bool:
+        """Every active member of staff, as on the dashboard's user table (the role rules
+        let staff see and edit users); changing them here still needs `change`."""
+        return bool(user.is_authenticated and user.is_active and user.is_staff)
+
     def get_readonly_fields(self, user: Any, obj: models.Model | None = None) -> list[str]:
         """The role rules' locked flags: role flags for staff, one's own flags for all."""
         return sorted(locked_fields(user, obj)) if obj is not None else list(ROLE_FIELDS)
