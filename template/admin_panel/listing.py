@@ -22,7 +22,8 @@ table needs: one on the ordering, and on PostgreSQL a trigram index per searched
 * Nothing narrows the list: walk the ordering's index from the cursor, one page of entries.
 * A search or filter narrows it: look first, then pick the plan.
   1. Read the first `window` rows in order and keep the matches: a common term fills the
-     cap there ("1,000+", and the first page), and its pages walk the ordering's index.
+     cap there ("1,000+"), and its pages walk the ordering's index. Whenever these matches
+     fill a page, they are the first page (no second read for it).
   2. Else ask for the matches in any order (the trigram indexes find them): enough to count
      them when the first rows held a few (`SPREAD_OUT`: likely many in all, spread through
      the list), else up to `sort_bound`. If that is all of them, the count is exact and a
@@ -219,8 +220,11 @@ class Results:
         ends = [Subquery(ordered[:1]), last]
         newest = Q(**{f"{first}__range": ends[::-1] if descending else ends})
         recent = list(self.walking.filter(newest).order_by(*listing.order)[: cap + 1])
+        if len(recent) > listing.page_size:
+            # The first matches of the whole list, in order: its first page is among them.
+            self._first_rows = recent
         if len(recent) > cap:
-            self._counted, self._first_rows = (cap, True), recent
+            self._counted = (cap, True)
             return
         # 2. The matches in any order (from the trigram indexes): enough to count them when
         # the newest rows held some (likely many in all), else up to the sort bound.

@@ -91,14 +91,14 @@ def list_query(panel: ModelPanel, values: Mapping[str, Any]) -> dict[str, Any]:
     return {"query": query, "order": order, "filters": filters}
 
 
-def listing_of(panel: ModelPanel, order: str) -> Listing:
+def listing_of(panel: ModelPanel, order: str, user: Any = None) -> Listing:
     ordering = [order] if order else panel.get_ordering()
     pk_name = panel.opts.pk.name
     ordering = [
         name.replace("pk", pk_name, 1) if name.lstrip("-") == "pk" else name for name in ordering
     ]
     return Listing(
-        panel.get_queryset(),
+        panel.get_queryset(user),
         search_fields=panel.get_search_fields(),
         ordering=ordering,
         page_size=panel.list_per_page,
@@ -106,10 +106,12 @@ def listing_of(panel: ModelPanel, order: str) -> Listing:
     )
 
 
-def results_of(panel: ModelPanel, query: str, order: str, filters: Mapping[str, str]) -> Results:
-    """The matching rows of a list's search, sort and filters."""
+def results_of(
+    panel: ModelPanel, query: str, order: str, filters: Mapping[str, str], user: Any = None
+) -> Results:
+    """The matching rows of a list's search, sort and filters (of the rows `user` sees)."""
     lookups = filter_lookups(panel.get_list_filters(), filters)
-    return listing_of(panel, order).query(query, lookups)
+    return listing_of(panel, order, user).query(query, lookups)
 
 
 @registry.register("model_list")
@@ -284,7 +286,8 @@ class ModelListComponent(Component):
 
     def _results(self) -> Results:
         panel = self.panel
-        results = results_of(panel, self.state["query"], self.state["order"], self.state["filters"])
+        state = self.state
+        results = results_of(panel, state["query"], state["order"], state["filters"], self.user)
         total, capped = results.count()
         self.state.update(
             total=total,

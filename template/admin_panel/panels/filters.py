@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
@@ -27,6 +28,9 @@ from component_framework.core.errors import BadRequest
 
 #: Related objects a foreign-key filter lists as choices; past it the filter takes an id.
 MAX_RELATED_CHOICES = 100
+#: Seconds the related objects of a foreign-key filter are kept in the cache, so that list
+#: requests do not read them each time (an object added meanwhile shows up after this).
+RELATED_CHOICES_TTL = 30
 #: Longest value a filter parameter may hold.
 MAX_VALUE_CHARS = 100
 
@@ -104,11 +108,21 @@ class ListFilter:
         if self.kind == "choice":
             return [(str(value), str(label)) for value, label in self.field.flatchoices]
         if self.kind == "related" and can_view_related:
-            related = self.field.related_model._default_manager.all()  # type: ignore[union-attr]
-            few = list(related[: MAX_RELATED_CHOICES + 1])
-            if len(few) <= MAX_RELATED_CHOICES:
-                return [(str(obj.pk), str(obj)) for obj in few]
+            return related_choices(self.field.related_model)  # type: ignore[arg-type]
         return None
+
+
+def related_choices(model: type[models.Model]) -> list[tuple[str, str]] | None:
+    """(pk, label) of `model`'s objects when there are at most `MAX_RELATED_CHOICES`, else
+    None; from the cache when it holds them (`RELATED_CHOICES_TTL`)."""
+    key = f"admin_panel:filter_choices:{model._meta.label_lower}"
+    cached = cache.get(key)
+    if cached is not None:
+        return [tuple(pair) for pair in cached["choices"]] if cached["choices"] else None
+    few = list(model._default_manager.all()[: MAX_RELATED_CHOICES + 1])
+    choices = [(str(obj.pk), str(obj)) for obj in few] if len(few) <= MAX_RELATED_CHOICES else None
+    cache.set(key, {"choices": choices}, RELATED_CHOICES_TTL)
+    return choices
 
 
 def list_filter(field: models.Field[Any, Any]) -> ListFilter:

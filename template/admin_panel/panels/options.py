@@ -143,8 +143,9 @@ class ModelPanel:
 
     # -- the list ----------------------------------------------------------------------------
 
-    def get_queryset(self) -> models.QuerySet[Any]:
-        """Every row the panel lists (foreign keys shown as columns are joined)."""
+    def get_queryset(self, user: Any = None) -> models.QuerySet[Any]:
+        """Every row the panel lists to `user` (foreign keys shown as columns are joined);
+        override to narrow it per user (`user` is None where no one in particular asks)."""
         related = [
             name
             for name in self.get_list_display()

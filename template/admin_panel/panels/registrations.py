@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib.auth import get_user_model
+from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy
@@ -28,6 +29,11 @@ class UserPanel(ModelPanel):
     ordering = ["-date_joined"]
     sortable_by = ["username", "date_joined"]
     fields = ["username", "email", "first_name", "last_name", "is_active", *ROLE_FIELDS]
+
+    def has_view_permission(self, user: Any, obj: models.Model | None = None) -> bool:
+        """Every active member of staff, as on the dashboard's user table (the role rules
+        let staff see and edit users); changing them here still needs `change`."""
+        return bool(user.is_authenticated and user.is_active and user.is_staff)
 
     def get_readonly_fields(self, user: Any, obj: models.Model | None = None) -> list[str]:
         """The role rules' locked flags: role flags for staff, one's own flags for all."""
@@ -94,3 +100,16 @@ class AuditEntryPanel(ReadOnlyPanel):
     ordering = ["-timestamp"]
     # No search and one sort: each index on the trail would slow every audited write.
     sortable_by = ["timestamp"]
+
+    def get_queryset(self, user: Any = None) -> models.QuerySet[Any]:
+        """Only entries of models `user` may view (`site.may_view`), as in the feed."""
+        queryset = super().get_queryset(user)
+        types = site.viewable_content_types(user) if user is not None else None
+        return queryset if types is None else queryset.filter(target_type__in=sorted(types))
+
+    def has_view_permission(self, user: Any, obj: models.Model | None = None) -> bool:
+        allowed = super().has_view_permission(user, obj)
+        if obj is None or not allowed:
+            return allowed
+        type_id = obj.target_type_id  # type: ignore[attr-defined]
+        return site.may_view(user, ContentType.objects.get_for_id(type_id) if type_id else None)

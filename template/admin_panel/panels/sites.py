@@ -15,6 +15,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from django.apps import apps
+from django.contrib.auth import get_permission_codename
+from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from django.http import Http404
 from django.utils.module_loading import autodiscover_modules
@@ -75,6 +78,36 @@ class PanelSite:
     def visible_to(self, user: Any) -> list[ModelPanel]:
         """The panels `user` may view (the navigation's entries)."""
         return [panel for panel in self.panels if panel.has_view_permission(user)]
+
+    def may_view(self, user: Any, model: type[models.Model] | ContentType | None) -> bool:
+        """Whether `user` may see `model`'s rows, wherever they show (the panel, the audit
+        feed, history): its panel's `has_view_permission` when it has a panel, else Django's
+        `view` permission. Superusers see everything, a content type without a model only
+        they see."""
+        if not (user.is_authenticated and user.is_active):
+            return False
+        if user.is_superuser:
+            return True
+        if isinstance(model, ContentType):
+            model = model.model_class()
+        if model is None:
+            return False
+        panel = self.panel_for(model._meta.label_lower)
+        if panel is not None:
+            return bool(panel.has_view_permission(user))
+        codename = get_permission_codename("view", model._meta)
+        return bool(user.has_perm(f"{model._meta.app_label}.{codename}"))
+
+    def viewable_content_types(self, user: Any) -> frozenset[int] | None:
+        """Ids of the content types of the models `user` may view; None for all of them
+        (active superusers). Reads the user's permissions once; content types are cached."""
+        if user.is_authenticated and user.is_active and user.is_superuser:
+            return None
+        if not (user.is_authenticated and user.is_active):
+            return frozenset()
+        models_ = [model for model in apps.get_models() if self.may_view(user, model)]
+        types = ContentType.objects.get_for_models(*models_, for_concrete_models=False)
+        return frozenset(content_type.pk for content_type in types.values())
 
     def autodiscover(self) -> None:
         """Import every installed app's `panels` module (where apps register theirs)."""

@@ -240,7 +240,7 @@ async def in_sync_thread(lines: Iterator[str], batch: int = 500) -> AsyncIterato
 def export_csv(request: HttpRequest, panel: ModelPanel) -> HttpResponse:
     """The rows of the current search, sort and filters as CSV, streamed."""
     query = list_query(panel, dict(request.GET.items()))
-    rows = results_of(panel, query["query"], query["order"], query["filters"])
+    rows = results_of(panel, query["query"], query["order"], query["filters"], request.user)
     columns = panel.get_list_display()
     order = [query["order"]] if query["order"] else panel.get_ordering()
     objects = rows.matching.order_by(*order, "pk")

@@ -33,6 +33,19 @@ def submit(client, actor, target, **changes):
     return client.post(FORM, {"event": "submit", "state": component.get_state_token(), **data})
 
 
+def test_every_member_of_staff_may_view_users_but_not_change_them(client, staff, member):
+    # The role rules: staff see the users (as on the dashboard's user table); editing here
+    # needs the change permission, and non-staff see nothing.
+    client.force_login(staff)
+    assert client.get(LIST).status_code == 200
+    response = submit(client, staff, member, email="new@example.com")
+    assert response.status_code == 403
+    member.refresh_from_db()
+    assert member.email == "mia@example.com"
+    client.force_login(member)
+    assert client.get(LIST).status_code != 200
+
+
 def test_staff_with_change_permission_edit_a_member(client, staff, member):
     grant(staff, "view", "change")
     client.force_login(staff)
