@@ -9,8 +9,8 @@ activity spread over the last 12 months and some audit history, and creates or u
 superuser `admin`. Running it again adds only the users that are missing (demo users are
 numbered); `--reset` removes the demo data first.
 
-Rows go in with plain multi-row INSERTs in batches (`insert_rows`; about three times
-faster than `bulk_create` here), which send no model signals: the per-row
+Rows go in with plain multi-row INSERTs in batches (`insert_rows`, which loads millions
+of rows sooner than `bulk_create`), which send no model signals: the per-row
 audit trail is skipped on purpose (a million "created" entries would be noise, and the
 command is data loading, not a user action). The `admin` account is saved normally, so
 its creation is audited. Every user shares one password hash computed up front (hashing is
