@@ -351,7 +351,10 @@ def test_edited_panel_template_is_served(client, django_user_model):
 
 # Outside any block of a child template: in the file, not in the page.
 PANEL_RELEASE_MARKER = "<!-- Template v0.2.0 changed this file. -->"
-PANEL_BANNER = '<p class="local-banner">Internal use only: edits here are audited.</p>'
+# English only, on purpose: `translate="no"` tells the project's translation test so.
+PANEL_BANNER = (
+    '<p class="local-banner" translate="no">Internal use only: edits here are audited.</p>'
+)
 
 
 def _panel_template(root: Path) -> Path:

@@ -3,8 +3,9 @@ text that stayed English in German.
 
 The page check renders every panel page in English and in German and fails on any visible
 text (text nodes and the attributes a person sees or hears) that is the same in both, unless
-it is data (usernames, emails, audit targets: marked by test ids), a number, or a word the
-German catalogue deliberately translates to itself ("Status"). It needs no list of the
+it is data (usernames, emails, audit targets: marked by test ids), a number, a word the
+German catalogue deliberately translates to itself ("Status"), or inside an element marked
+`translate="no"` (HTML's own mark for text that stays as written). It needs no list of the
 pages' wording, so copy edits do not break it; a new string that skips `{% translate %}`
 or the catalogue does.
 """
@@ -150,6 +151,7 @@ class ShownText(HTMLParser):
         skipped = (self.stack and self.stack[-1]) or tag in SKIPPED_ELEMENTS
         skipped = skipped or values.get("data-testid") in DATA_TEST_IDS
         skipped = skipped or "brand" in (values.get("class") or "").split()
+        skipped = skipped or values.get("translate") == "no"
         if not skipped:
             for name in SHOWN_ATTRIBUTES:
                 self.add(values.get(name))
@@ -295,7 +297,11 @@ def test_no_panel_page_shows_english_text_in_german(superuser, member, settings)
         page: sorted((shown_text(html) & shown_text(english[page])) - allowed)
         for page, html in german.items()
     }
-    assert {page: texts for page, texts in untranslated.items() if texts} == {}
+    assert {page: texts for page, texts in untranslated.items() if texts} == {}, (
+        "Text shown in English on a German page: wrap it in {% translate %} or gettext and "
+        "add its German msgstr (README: Languages), or mark text that stays as written "
+        'translate="no".'
+    )
     assert all(f'lang="{LANGUAGE}"' in html for page, html in german.items() if "<html" in html)
 
 
