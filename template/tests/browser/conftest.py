@@ -11,6 +11,7 @@ import math
 import secrets
 from collections.abc import Callable, Generator, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.conf import settings
@@ -43,6 +44,7 @@ ACCOUNTS = [
     Account("br_invalid", "br_invalid@example.com"),
     Account("br_role", "br_role@example.com"),
     Account("br_feed", "br_feed@example.com"),
+    Account("br_zone", "br_zone@example.com"),
     Account("br_missed", "br_missed@example.com", first_name="Before"),
     Account("br_locked", "br_locked@example.com", _password()),
 ]
@@ -114,12 +116,7 @@ class Pages:
     def page(self, username: str | None) -> Page:
         """The page of `username` (None: a visitor), opened and signed in on first use."""
         if username not in self.contexts:
-            context = self.browser.new_context(base_url=self.server.url, viewport=DESKTOP)
-            context.set_default_timeout(TIMEOUT)
-            context.expose_function("reportCspViolation", self.report_violation)
-            context.add_init_script(INIT_SCRIPT)
-            context.on("page", self.watch)
-            self.contexts[username] = context
+            context = self.contexts[username] = self.new_context()
             if username is not None:
                 page = self.kept[username] = context.new_page()
                 log_in(page, username, PASSWORDS[username])
@@ -128,6 +125,16 @@ class Pages:
         if page is None or page.is_closed():
             page = self.kept[username] = self.contexts[username].new_page()
         return page
+
+    def new_context(self, **options: Any) -> BrowserContext:
+        """A fresh context whose script errors fail the test, with Playwright's `options`
+        (`timezone_id`, `locale`, ...); the caller closes it."""
+        context = self.browser.new_context(base_url=self.server.url, viewport=DESKTOP, **options)
+        context.set_default_timeout(TIMEOUT)
+        context.expose_function("reportCspViolation", self.report_violation)
+        context.add_init_script(INIT_SCRIPT)
+        context.on("page", self.watch)
+        return context
 
     def report_violation(self, violation: str) -> None:
         self.errors.append(f"Content-Security-Policy violation: {violation}")
