@@ -66,11 +66,15 @@ def test_a_generated_component_passes_the_projects_checks_and_the_sweep_covers_i
         assert "Updated admin_panel/urls.py" in output
 
         # The team rewords the copy: the panel's heading, the section's, a button label.
-        reword(project / PANEL, ">Admin panel</h1>", ">Control room</h1>")
+        reword(project / PANEL, '"Admin panel" %}</h1>', '"Control room" %}</h1>')
         reword(
-            templates / "extra_components.html", ">Sales report</h2>", ">Sales this quarter</h2>"
+            templates / "extra_components.html",
+            '"Sales report" %}</h2>',
+            '"Sales this quarter" %}</h2>',
         )
-        reword(templates / "sales_report.html", ">Add one</button>", ">Count one more</button>")
+        reword(
+            templates / "sales_report.html", '"Add one" %}</button>', '"Count one more" %}</button>'
+        )
         (project / "tests/admin_panel/test_panel_copy.py").write_text(PAGE_TEST)
 
         rendering.run([uv_executable(), "run", "ruff", "check", "."], "ruff check")

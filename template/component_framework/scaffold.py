@@ -159,18 +159,20 @@ class $view_class(ComponentView):
 '''
 
 HTML = """\
+{% load i18n %}
 <div id="$slug-{{ component_id }}" class="card" data-testid="$slug"
      hx-target="this" hx-swap="outerHTML">
   <p class="cf-error" data-cf-error role="alert" data-testid="$slug-error"></p>
-  <p>Count: <output data-testid="$slug-count">{{ state.count }}</output></p>
+  <p>{% translate "Count:" %} <output data-testid="$slug-count">{{ state.count }}</output></p>
   <button type="button" class="button button--small" data-testid="$slug-increment"
-          hx-post="{% url '$url_name' %}" hx-vals='{"event": "increment"}'>Add one</button>
+          hx-post="{% url '$url_name' %}" hx-vals='{"event": "increment"}'>{% translate "Add one" %}</button>
 </div>
 """
 
 SECTION = """\
+{% load i18n %}
 <section aria-labelledby="$slug-heading" data-testid="$slug-section">
-  <h2 id="$slug-heading" class="section-title">$title</h2>
+  <h2 id="$slug-heading" class="section-title">{% translate "$title" %}</h2>
   {% component "$name" %}
 </section>
 """

@@ -5,7 +5,11 @@ The page check renders every panel page in English and in German and fails on an
 text (text nodes and the attributes a person sees or hears) that is the same in both, unless
 it is data (usernames, emails, audit targets: marked by test ids), a number, a word the
 German catalogue deliberately translates to itself ("Status"), or inside an element marked
-`translate="no"` (HTML's own mark for text that stays as written). It needs no list of the
+`translate="no"` (HTML's own mark for text that stays as written). Text that goes through
+the translation machinery but is not in the German catalogue yet (a reworded heading, a new
+component, before `makemessages`) is listed in a warning instead: it is translatable, it
+just awaits its German words, and `test_every_message_is_translated` holds the catalogue
+itself complete. It needs no list of the
 pages' wording, so copy edits do not break it; a new string that skips `{% translate %}`
 or the catalogue does.
 """
@@ -14,7 +18,9 @@ from __future__ import annotations
 
 import ast
 import struct
+import warnings
 from collections.abc import Iterator
+from contextlib import contextmanager
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -25,6 +31,7 @@ from django.template.loader import render_to_string
 from django.test import Client, RequestFactory
 from django.urls import reverse
 from django.utils import translation
+from django.utils.translation import trans_real
 
 from accounts.lockout import lockout_response
 from admin_panel.models import AuditEntry, Subscription, UserActivity
@@ -145,6 +152,7 @@ class ShownText(HTMLParser):
         super().__init__(convert_charrefs=True)
         self.stack: list[bool] = []  # per open element: is its content skipped?
         self.texts: set[str] = set()
+        self.awaiting: set[str] = set()  # marked by `missing_messages_marked()`
 
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         values = dict(attrs)
@@ -172,14 +180,46 @@ class ShownText(HTMLParser):
         # Parts of a title ("mia · My Panel") apart: an object's name there is data.
         for part in (text or "").replace(settings.PROJECT_NAME, " ").split("·"):
             part = " ".join(part.split())
-            if any(ch.isalpha() for ch in part):
+            if MISSING in part:
+                self.awaiting.add(part.replace(MISSING, ""))
+            elif any(ch.isalpha() for ch in part):
                 self.texts.add(part)
 
 
 def shown_text(html: str) -> set[str]:
+    return parsed(html).texts
+
+
+def parsed(html: str) -> ShownText:
     parser = ShownText()
     parser.feed(html)
-    return parser.texts
+    return parser
+
+
+#: Put around a message the German catalogue does not have (an invisible separator).
+MISSING = "\u2063"
+
+
+@contextmanager
+def missing_messages_marked() -> Iterator[None]:
+    """While rendering in German, mark each message that went through gettext but is not in
+    the German catalogues, so the page check can tell it from text that skipped gettext."""
+    known = set()
+    for po in CATALOGUES:
+        known.update(msgid for msgid in read_po(po) if msgid)
+    catalogue = trans_real.translation(LANGUAGE)
+    gettext, ngettext = catalogue.gettext, catalogue.ngettext
+
+    def marked(messages: tuple[str, ...], text: str) -> str:
+        found = text not in messages or messages[0] in known or "\x04" in messages[0]
+        return text if found else f"{MISSING}{text}{MISSING}"
+
+    catalogue.gettext = lambda message: marked((message,), gettext(message))
+    catalogue.ngettext = lambda one, many, n: marked((one, many), ngettext(one, many, n))
+    try:
+        yield
+    finally:
+        del catalogue.gettext, catalogue.ngettext
 
 
 def same_in_german() -> set[str]:
@@ -292,7 +332,15 @@ def test_no_panel_page_shows_english_text_in_german(superuser, member, settings)
     Subscription.objects.create(user=member, plan="Pro", monthly_amount=10)
     UserActivity.objects.create(user=member, day=member.date_joined.date())
     english = pages("en", superuser, member) | panel_pages("en", superuser)
-    german = pages(LANGUAGE, superuser, member) | panel_pages(LANGUAGE, superuser)
+    with missing_messages_marked():
+        german = pages(LANGUAGE, superuser, member) | panel_pages(LANGUAGE, superuser)
+    awaiting = sorted(set().union(*(parsed(html).awaiting for html in german.values())))
+    if awaiting:
+        warnings.warn(
+            f"Shown in English until the German catalogue has them (makemessages -l de): "
+            f"{awaiting}",
+            stacklevel=1,
+        )
     # Data: "Edit mia" buttons, the model panels' cells and the audit trail's copies.
     data = {superuser.username, member.username, superuser.email, member.email, "Pro"}
     data |= set(AuditEntry.objects.values_list("target", flat=True))

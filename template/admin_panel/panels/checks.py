@@ -16,6 +16,7 @@ from typing import Any
 from django.core import checks
 from django.db import DatabaseError, connections, router
 
+from ..database import connection_params, missing_database_error
 from .options import ModelPanel
 from .sites import site
 
@@ -93,12 +94,15 @@ def check_panel_indexes(
     for alias in databases or ():
         if connections[alias].vendor != "postgresql":
             continue
+        params = connection_params(alias)
+        if params is not None and missing_database_error(params, alias) is not None:
+            continue  # no database yet, or it does not answer: `check_database_exists` says so
         for panel in site.panels:
             if not router.allow_migrate_model(alias, panel.model):
                 continue
             try:
                 indexes = table_indexes(alias, panel.opts.db_table)
             except DatabaseError:
-                continue  # no database yet: `check_database_exists` says so
+                break  # it stopped answering meanwhile: `check_database_exists` says so
             found.extend(panel_warnings(panel, indexes))
     return found
