@@ -165,7 +165,9 @@ HTML = """\
   <p class="cf-error" data-cf-error role="alert" data-testid="$slug-error"></p>
   <p>{% translate "Count:" %} <output data-testid="$slug-count">{{ state.count }}</output></p>
   <button type="button" class="button button--small" data-testid="$slug-increment"
-          hx-post="{% url '$url_name' %}" hx-vals='{"event": "increment"}'>{% translate "Add one" %}</button>
+          hx-post="{% url '$url_name' %}" hx-vals='{"event": "increment"}'>
+    {% translate "Add one" %}
+  </button>
 </div>
 """
 
