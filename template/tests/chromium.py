@@ -17,10 +17,13 @@ import os
 import shutil
 from pathlib import Path
 
+import pytest
 from playwright.sync_api import Browser, Playwright, sync_playwright
 
 EXECUTABLE_VARIABLE = "PLAYWRIGHT_CHROMIUM_EXECUTABLE_PATH"
 SYSTEM_COMMANDS = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
+#: Where the run keeps what `find_chromium()` found (tests/conftest.py).
+CHROMIUM = pytest.StashKey["Path | ChromiumNotFound"]()
 MACOS_APPLICATIONS = (
     "/Applications/Google Chrome.app/Contents/MacOS/Google Chrome",
     "/Applications/Chromium.app/Contents/MacOS/Chromium",

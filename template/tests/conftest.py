@@ -11,9 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from .chromium import ChromiumNotFound, find_chromium
-
-CHROMIUM = pytest.StashKey[Path | ChromiumNotFound]()
+from .chromium import CHROMIUM, ChromiumNotFound, find_chromium
 
 
 def running_in_ci() -> bool:

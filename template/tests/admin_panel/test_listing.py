@@ -9,11 +9,12 @@ sign-ups are.
 from __future__ import annotations
 
 import random
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.db import connection
+from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from admin_panel.components.user_list import ROW_FIELDS
@@ -54,10 +55,27 @@ def plan(request) -> dict:
     return {"cap": cap, "window": window, "sort_bound": sort_bound}
 
 
+@pytest.fixture(scope="module")
+def _saved_people(django_db_setup, django_db_blocker) -> Iterator[list[dict]]:
+    """The users of `people`, saved once for the module in a transaction rolled back after it.
+
+    Each test runs inside it in a transaction of its own (pytest-django's `db`), rolled back
+    after the test, so what a test changes is gone for the next one.
+    """
+    with django_db_blocker.unblock(), transaction.atomic():
+        saved = make_people()
+        yield saved
+        transaction.set_rollback(True)
+
+
 @pytest.fixture
-def people():
+def people(_saved_people, db) -> list[dict]:
     """302 users: 1 in 3 shares its date with a neighbour; `old-corp` users all joined in the
     first tenth, `new_co` users in the last tenth; names with punctuation of every kind."""
+    return _saved_people
+
+
+def make_people() -> list[dict]:
     rnd = random.Random(7)
     rows = []
     for i in range(300):

@@ -2,13 +2,17 @@
 
 Everything here lives for the `tests/browser` package only (package scope): Playwright's
 sync API keeps an event loop in this thread while it runs, and it is stopped before any
-other test package (which may use Django's database in this thread) starts.
+other test package (which may use Django's database in this thread) starts. Only the
+server's process starts earlier, right after collection, so it prepares its database while
+the other tests run.
 """
 
 from __future__ import annotations
 
 import math
 import secrets
+import shutil
+import tempfile
 from collections.abc import Callable, Generator, Iterator
 from pathlib import Path
 from typing import Any
@@ -17,7 +21,7 @@ import pytest
 from django.conf import settings
 from playwright.sync_api import Browser, BrowserContext, Page, expect, sync_playwright
 
-from ..chromium import launch
+from ..chromium import CHROMIUM, launch
 from .panel import INIT_SCRIPT, TIMEOUT, log_in
 from .server import Account, Database, PanelServer
 
@@ -63,23 +67,50 @@ def pytest_runtest_makereport(
     return report
 
 
+def demo_users() -> int:
+    """Enough demo users for three pages whatever page size the project was rendered with."""
+    return max(300, 2 * settings.ADMIN_PANEL_PAGE_SIZE + 10)
+
+
+def pytest_collection_finish(session: pytest.Session) -> None:
+    """Start the server as soon as the run is known to drive a browser.
+
+    It prepares its database (migrations, static files, demo data) in its own process while
+    the tests before the browser tests run; `panel_server` waits for it. Not started for
+    `--collect-only`, after a collection error, or when the browser tests will be skipped
+    (no browser, none selected). Stopped and dropped when the browser tests are done, or at
+    the end of the run whatever ends it (a failure with `-x`, Ctrl-C).
+    """
+    config = session.config
+    if config.option.collectonly or session.testsfailed:
+        return
+    if not isinstance(config.stash.get(CHROMIUM, None), Path):
+        return
+    if not any(item.get_closest_marker("browser") for item in session.items):
+        return
+    work_dir = Path(tempfile.mkdtemp(prefix="browser-tests-"))
+    server = PanelServer(work_dir)
+    session.browser_panel_server = server  # type: ignore[attr-defined]
+
+    def close() -> None:
+        server.close()
+        shutil.rmtree(work_dir, ignore_errors=True)
+
+    config.add_cleanup(close)
+    server.launch(ACCOUNTS, demo_users())
+
+
 @pytest.fixture(scope="package")
-def panel_server(
-    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
-) -> Iterator[PanelServer]:
+def panel_server(request: pytest.FixtureRequest) -> Iterator[PanelServer]:
     """The project's ASGI server on a fresh database with demo data and the test accounts."""
-    server = PanelServer(tmp_path_factory.mktemp("browser"))
-    request.session.browser_panel_server = server  # type: ignore[attr-defined]
-    # Enough demo users for three pages whatever page size the project was rendered with.
-    demo_users = max(300, 2 * settings.ADMIN_PANEL_PAGE_SIZE + 10)
+    server = getattr(request.session, "browser_panel_server", None)
+    assert isinstance(server, PanelServer), "pytest_collection_finish starts the server"
     try:
-        server.launch(ACCOUNTS, demo_users)
         request.getfixturevalue("browser")  # Chromium starts while the server prepares
         server.wait_until_up()
         yield server
     finally:
-        server.stop()
-        server.cleanup()
+        server.close()
 
 
 @pytest.fixture(scope="package")

@@ -212,6 +212,7 @@ class PanelServer:
         }
         self.process: subprocess.Popen[bytes] | None = None
         self.url = ""
+        self.closed = False
 
     # -- the server ------------------------------------------------------------------------
 
@@ -275,6 +276,16 @@ class PanelServer:
     def reset_lockouts(self) -> None:
         """Forget every failed login, as `manage.py axes_reset` does (its database handler)."""
         self.database.execute("DELETE FROM axes_accessattempt")
+
+    def close(self) -> None:
+        """Stop the server, drop its database and its Redis keys (once; again does nothing)."""
+        if self.closed:
+            return
+        self.closed = True
+        try:
+            self.stop()
+        finally:
+            self.cleanup()
 
     def cleanup(self) -> None:
         """Drop the database and this run's Redis keys."""

@@ -432,15 +432,19 @@ async def test_recheck_user_sockets_after_a_write_without_signals(path, code, re
 # -- session expiry --------------------------------------------------------------------------------
 
 
-def expire_in(world: World, who: str, seconds: int) -> None:
+#: Seconds a session lives in the expiry tests: ample to open a socket (milliseconds).
+SHORT_LIFE = 0.5
+
+
+def expire_in(world: World, who: str, seconds: float) -> None:
     session = world.clients[who].session
-    session.set_expiry(seconds)
+    session.set_expiry(timedelta(seconds=seconds))
     session.save()
 
 
 async def test_a_socket_closes_when_its_session_expires():
     world = await database_sync_to_async(build_world)()
-    await database_sync_to_async(expire_in)(world, "direct", 1)
+    await database_sync_to_async(expire_in)(world, "direct", SHORT_LIFE)
     async with open_socket(world, "direct", STAFF_SOCKET) as socket:
         # Nothing else happens: the socket's own timer fires at the session's expiry.
         output = await socket.communicator.receive_output(timeout=WAIT + 1)
@@ -450,8 +454,9 @@ async def test_a_socket_closes_when_its_session_expires():
 
 async def test_a_session_extended_before_it_expires_keeps_its_socket():
     world = await database_sync_to_async(build_world)()
-    await database_sync_to_async(expire_in)(world, "direct", 1)
+    await database_sync_to_async(expire_in)(world, "direct", SHORT_LIFE)
     async with open_socket(world, "direct", STAFF_SOCKET) as socket:
         await database_sync_to_async(expire_in)(world, "direct", 3600)
-        assert await socket.communicator.receive_nothing(timeout=1.5)  # past the first expiry
+        # Past the first expiry, by as long again.
+        assert await socket.communicator.receive_nothing(timeout=2 * SHORT_LIFE)
         await assert_delivering(socket)
