@@ -15,13 +15,16 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from channels.layers import get_channel_layer
+from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.dispatch import receiver
 from django.template.loader import render_to_string
+from django.utils import translation
 from django.utils.translation import gettext as _
 
+from component_framework.adapters.consumer import ComponentConsumer, group_send_soon
 from component_framework.core.errors import Forbidden
-from component_framework.core.ws_manager import ComponentConsumer, group_send_html
 
 from ..audit import entry_committed
 from ..models import AuditEntry
@@ -37,23 +40,29 @@ def group_name(panel: ModelPanel) -> str:
     return f"panel-{panel.opts.app_label}-{panel.opts.model_name}"
 
 
-def row_html(panel: ModelPanel, pk: Any) -> str:
-    """The row of object `pk` as an out-of-band swap: its cells, or "gone" when deleted."""
+def row_html(panel: ModelPanel, pk: Any) -> dict[str, str]:
+    """The row of object `pk` as an out-of-band swap, once in each language of `LANGUAGES`:
+    its cells, or "gone" when it was deleted."""
     obj = panel.get_queryset().filter(pk=pk).first()
-    context = {
-        "panel": panel,
-        "rows": [row_of(panel, obj) if obj is not None else {"pk": pk, "cells": []}],
-        "gone": obj is None,
-        "span": len(panel.get_list_display()),
-        "oob": True,
-    }
-    # Bare: htmx parses a message inside a <template>, where a <tr> survives.
-    return render_to_string("admin_panel/panels/rows.html", context)
+    html = {}
+    for language, _name in settings.LANGUAGES:
+        with translation.override(language):
+            context = {
+                "panel": panel,
+                "rows": [row_of(panel, obj) if obj is not None else {"pk": pk, "cells": []}],
+                "gone": obj is None,
+                "span": len(panel.get_list_display()),
+                "oob": True,
+            }
+            # Bare: htmx parses a message inside a <template>, where a <tr> survives.
+            html[language] = render_to_string("admin_panel/panels/rows.html", context)
+    return html
 
 
 @receiver(entry_committed, dispatch_uid="admin_panel.panels.live.broadcast_row")
 def broadcast_row(sender: type[AuditEntry], entry: AuditEntry, **kwargs: Any) -> None:
-    """Send a committed change's row to the open lists of its model (one render)."""
+    """Send a committed change's row to the open lists of its model (one render per
+    language, whatever the number of open lists)."""
     if entry.target_type_id is None:
         return
     model = ContentType.objects.get_for_id(entry.target_type_id).model_class()
@@ -62,7 +71,10 @@ def broadcast_row(sender: type[AuditEntry], entry: AuditEntry, **kwargs: Any) ->
         return
     try:
         pk = panel.opts.pk.to_python(entry.object_id)
-        group_send_html(group_name(panel), row_html(panel, pk))
+        layer = get_channel_layer()
+        if layer is not None:  # the save does not wait for the channel layer
+            message = {"type": "panel.row", "html": row_html(panel, pk)}
+            group_send_soon(layer, group_name(panel), message)
     except Exception:  # the change is committed: the request must still succeed
         logger.warning(
             "Could not send the live row of %s %s", panel, entry.object_id, exc_info=True
@@ -89,3 +101,8 @@ class PanelRowsConsumer(ComponentConsumer):
         if panel is not None:
             await self.group_add(group_name(panel))
         await super().accept(subprotocol, headers)
+
+    async def panel_row(self, message: dict[str, Any]) -> None:
+        """A changed row, rendered once per language: send this socket's page's one."""
+        html = message["html"]
+        await self.send_html(html.get(self.language) or html[settings.LANGUAGE_CODE])

@@ -58,9 +58,11 @@ from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from channels.layers import InMemoryChannelLayer, get_channel_layer
+from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.core.exceptions import ObjectDoesNotExist
-from django.utils import timezone
+from django.utils import timezone, translation
+from django.utils.functional import cached_property
 
 from ..core.client_input import check_value
 from ..core.component import Component
@@ -271,6 +273,19 @@ class ComponentConsumer(AsyncJsonWebsocketConsumer):
         self._closing: asyncio.Task[None] | None = None
 
     # -- connection ------------------------------------------------------------------------
+
+    @cached_property
+    def language(self) -> str:
+        """The language of the page that opened the socket: the first language of the
+        browser's Accept-Language the project supports (as `LocaleMiddleware` picks it),
+        else `LANGUAGE_CODE`. Send a socket HTML rendered in it."""
+        headers = dict(self.scope.get("headers", ()))
+        for part in headers.get(b"accept-language", b"").decode("latin-1").split(","):
+            try:
+                return translation.get_supported_language_variant(part.split(";")[0].strip())
+            except LookupError:
+                continue
+        return settings.LANGUAGE_CODE
 
     @property
     def user(self) -> Any:

@@ -74,6 +74,18 @@ async def test_a_changed_row_arrives_rendered_once_for_every_browser(
     assert "premium" in received[0]
 
 
+async def test_each_browser_gets_the_row_in_its_page_language(superuser, subscription):
+    english = await headers_for(superuser)
+    german = [*english, (b"accept-language", b"de-DE,de;q=0.9")]
+    async with (
+        component_socket(application, WS, headers=english) as one,
+        component_socket(application, WS, headers=german) as two,
+    ):
+        await rename(subscription, "premium")
+        received = [await s.communicator.receive_from(timeout=5) for s in (one, two)]
+    assert ">Active<" in received[0] and ">Aktiv<" in received[1]
+
+
 async def test_a_deleted_row_is_marked_gone(superuser, subscription):
     async with component_socket(application, WS, headers=await headers_for(superuser)) as socket:
         await sync_to_async(subscription.delete)()
