@@ -282,8 +282,7 @@ def main(argv: list[str] | None = None) -> None:
             "seed_demo",
             "--users",
             str(DEMO_USERS),
-            "--admin-password",
-            admin_password,
+            f"--admin-password={admin_password}",  # one word: the password may start with "-"
         )
     else:
         step("No seed_demo command in this project: creating the superuser `admin` only")
