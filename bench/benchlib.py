@@ -569,3 +569,38 @@ def start(name: str, description: str, extra: Callable | None = None) -> Bench:
 
 def mean_ms(values: list[float]) -> str:
     return ms(statistics.fmean(values)) if values else "-"
+
+
+def _side_by_side(ours: Timing, theirs: Timing) -> list[object]:
+    p95_ours = percentile(ours.seconds, 95)
+    p95_theirs = percentile(theirs.seconds, 95)
+    return [
+        ours.label,
+        ms(percentile(ours.seconds, 50)),
+        ms(p95_ours),
+        max(ours.queries),
+        ms(percentile(theirs.seconds, 50)),
+        ms(p95_theirs),
+        max(theirs.queries),
+        f"{p95_theirs / p95_ours:.0f}x" if p95_ours else "-",
+    ]
+
+
+def print_versus(title: str, ours: list[Timing], theirs: list[Timing]) -> None:
+    """The panel's and Django admin's timings of the same cases: side by side, then each."""
+    print_table(
+        title,
+        [
+            "case",
+            "panel p50 ms",
+            "panel p95 ms",
+            "panel SQL",
+            "admin p50 ms",
+            "admin p95 ms",
+            "admin SQL",
+            "p95 ratio",
+        ],
+        [_side_by_side(a, b) for a, b in zip(ours, theirs, strict=True)],
+    )
+    print_table("panel detail", Timing.headers(), [t.row() for t in ours])
+    print_table("Django admin detail", Timing.headers(), [t.row() for t in theirs])

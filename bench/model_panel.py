@@ -20,9 +20,7 @@ import re
 import string
 import sys
 
-from user_table import _side_by_side as side_by_side
-
-from benchlib import MISS_ALPHABET, Bench, Timing, print_table, start, timed
+from benchlib import MISS_ALPHABET, Bench, print_versus, start, timed
 
 STATE_RE = re.compile(r'data-cf-state="([^"]+)"')
 EMPTY_MARK = 'data-testid="panel-empty"'
@@ -173,22 +171,11 @@ def main() -> None:
                 [lambda: admin.get(p=str(last)) for _ in range(admin_rounds)],
             ),
         ]
-        print_table(
+        print_versus(
             f"model panel, {total:,} subscriptions, {bench.vendor}: panel vs Django admin",
-            [
-                "case",
-                "panel p50 ms",
-                "panel p95 ms",
-                "panel SQL",
-                "admin p50 ms",
-                "admin p95 ms",
-                "admin SQL",
-                "p95 ratio",
-            ],
-            [side_by_side(a, b) for a, b in zip(ours, theirs, strict=True)],
+            ours,
+            theirs,
         )
-        print_table("panel detail", Timing.headers(), [t.row() for t in ours])
-        print_table("Django admin detail", Timing.headers(), [t.row() for t in theirs])
     finally:
         bench.close()
 

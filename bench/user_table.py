@@ -19,7 +19,7 @@ import re
 import string
 import sys
 
-from benchlib import MISS_ALPHABET, Bench, Timing, ms, percentile, print_table, start, timed
+from benchlib import MISS_ALPHABET, Bench, print_versus, start, timed
 
 STATE_RE = re.compile(r'data-cf-state="([^"]+)"')
 # The user list's "Next" button when there is no next page.
@@ -263,39 +263,13 @@ def main() -> None:
                 warmup_call=lambda: admin.get(q=paged_a[0], p=2),
             ),
         ]
-        print_table(
+        print_versus(
             f"user table, {total:,} users, {bench.vendor}: panel vs Django admin",
-            [
-                "case",
-                "panel p50 ms",
-                "panel p95 ms",
-                "panel SQL",
-                "admin p50 ms",
-                "admin p95 ms",
-                "admin SQL",
-                "p95 ratio",
-            ],
-            [_side_by_side(a, b) for a, b in zip(ours, theirs, strict=True)],
+            ours,
+            theirs,
         )
-        print_table("panel detail", Timing.headers(), [t.row() for t in ours])
-        print_table("Django admin detail", Timing.headers(), [t.row() for t in theirs])
     finally:
         bench.close()
-
-
-def _side_by_side(ours: Timing, theirs: Timing) -> list[object]:
-    p95_ours = percentile(ours.seconds, 95)
-    p95_theirs = percentile(theirs.seconds, 95)
-    return [
-        ours.label,
-        ms(percentile(ours.seconds, 50)),
-        ms(p95_ours),
-        max(ours.queries),
-        ms(percentile(theirs.seconds, 50)),
-        ms(p95_theirs),
-        max(theirs.queries),
-        f"{p95_theirs / p95_ours:.0f}x" if p95_ours else "-",
-    ]
 
 
 if __name__ == "__main__":
